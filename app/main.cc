@@ -1,0 +1,114 @@
+// kiln: parses the command line, opens the data folder, and serves.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "app/cli.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "storage/store.h"
+#include "web/api.h"
+#include "web/server.h"
+
+#ifndef KILN_VERSION
+#define KILN_VERSION "0.0.0"
+#endif
+
+namespace kiln::app {
+namespace {
+
+// One server per data folder: a second would fight over the database. The lock
+// goes away with the process, even under kill -9.
+Status LockDataDir(const std::string& dir) {
+  std::string path = dir + "/LOCK";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable("cannot open " + path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return FailedPrecondition("data folder " + dir + " is in use by another kiln");
+  }
+  return Status::OK();  // fd stays open for the life of the process
+}
+
+Status Serve(const ServeOptions& options) {
+  LogLevel level;
+  if (!ParseLogLevel(options.log_level, &level)) {
+    return InvalidArgument("--log-level must be debug, info, warning or error");
+  }
+  SetLogLevel(level);
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return Unavailable("cannot create data folder " + options.data_dir + ": " + ec.message());
+  KILN_RETURN_IF_ERROR(LockDataDir(options.data_dir));
+
+  storage::SqliteOptions db_options;
+  db_options.path = options.data_dir + "/kiln.db";
+  KILN_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(db_options));
+
+  const char* env_key = std::getenv("KILN_ADMIN_KEY");
+  KILN_ASSIGN_OR_RETURN(std::string generated,
+                        web::BootstrapAdminKey(store->keys(), env_key ? env_key : "", UnixSeconds()));
+  if (!generated.empty()) {
+    std::cout << "Generated the admin API key (shown only this once; only its hash is stored):\n  "
+              << generated << "\n"
+              << std::flush;
+  }
+
+  web::ApiOptions api_options;
+  api_options.version = KILN_VERSION;
+  web::Api api(store.get(), api_options);
+  web::ServerOptions server_options;
+  server_options.host = options.host;
+  server_options.port = static_cast<uint16_t>(options.port);
+  server_options.io_threads = options.io_threads;
+  web::HttpServer server(server_options, &api);
+  server.ShutdownOnSignals();
+  KILN_RETURN_IF_ERROR(server.Start());
+  if (!options.port_file.empty()) {
+    std::string tmp = options.port_file + ".tmp";
+    std::ofstream(tmp) << server.port() << "\n";
+    std::filesystem::rename(tmp, options.port_file, ec);  // atomic: readers never see half
+  }
+  KILN_LOG(INFO) << "kiln " << KILN_VERSION << " listening on http://" << options.host << ":"
+                 << server.port() << " (data: " << options.data_dir << ")";
+  server.Wait();
+  KILN_LOG(INFO) << "stopped";
+  return Status::OK();
+}
+
+}  // namespace
+}  // namespace kiln::app
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto cmd = kiln::app::ParseCommandLine(args);
+  if (!cmd.ok()) {
+    std::cerr << "kiln: " << cmd.status().message() << "\n";
+    return 2;
+  }
+  switch (cmd->kind) {
+    case kiln::app::Command::Kind::kHelp:
+      std::cout << kiln::app::HelpText();
+      return 0;
+    case kiln::app::Command::Kind::kVersion:
+      std::cout << "kiln " << KILN_VERSION << "\n";
+      return 0;
+    case kiln::app::Command::Kind::kServe: {
+      kiln::Status st = kiln::app::Serve(cmd->serve);
+      if (!st.ok()) {
+        std::cerr << "kiln: " << st.message() << "\n";
+        return 1;
+      }
+      return 0;
+    }
+  }
+  return 0;
+}

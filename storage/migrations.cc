@@ -1,0 +1,132 @@
+#include "storage/internal/migrations.h"
+
+#include <string>
+
+#include "base/check.h"
+#include "base/log.h"
+
+namespace kiln::storage::internal {
+namespace {
+
+// Tables are STRICT so that a value of the wrong type is refused instead of
+// silently stored, and JSON columns are checked to be valid JSON of the right
+// shape: a bad row would otherwise surface later as Corruption on every read.
+// Booleans are INTEGER 0/1; timestamps are Unix seconds.
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE workspaces (
+  id         TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE api_keys (
+  id            TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  name          TEXT NOT NULL DEFAULT '',
+  workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
+  prefix        TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL UNIQUE CHECK (length(secret_sha256) = 64),
+  admin         INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)),
+  created_at    INTEGER NOT NULL,
+  revoked_at    INTEGER
+) STRICT;
+
+CREATE TABLE bots (
+  id                  TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  workspace_id        TEXT NOT NULL REFERENCES workspaces (id),
+  name                TEXT NOT NULL,
+  description         TEXT NOT NULL DEFAULT '',
+  avatar_url          TEXT NOT NULL DEFAULT '',
+  persona             TEXT NOT NULL DEFAULT '',
+  model               TEXT NOT NULL DEFAULT '',
+  model_params        TEXT NOT NULL DEFAULT '{}'
+                      CHECK (json_valid(model_params) AND json_type(model_params) = 'object'),
+  opening_message     TEXT NOT NULL DEFAULT '',
+  suggested_questions TEXT NOT NULL DEFAULT '[]'
+                      CHECK (json_valid(suggested_questions)
+                             AND json_type(suggested_questions) = 'array'),
+  variables           TEXT NOT NULL DEFAULT '[]'
+                      CHECK (json_valid(variables) AND json_type(variables) = 'array'),
+  knowledge_ids       TEXT NOT NULL DEFAULT '[]'
+                      CHECK (json_valid(knowledge_ids) AND json_type(knowledge_ids) = 'array'),
+  plugin_ids          TEXT NOT NULL DEFAULT '[]'
+                      CHECK (json_valid(plugin_ids) AND json_type(plugin_ids) = 'array'),
+  history_turns       INTEGER NOT NULL DEFAULT 10 CHECK (history_turns >= 0),
+  follow_up           INTEGER NOT NULL DEFAULT 0 CHECK (follow_up IN (0, 1)),
+  inject_current_time INTEGER NOT NULL DEFAULT 0 CHECK (inject_current_time IN (0, 1)),
+  guard_prompt        INTEGER NOT NULL DEFAULT 0 CHECK (guard_prompt IN (0, 1)),
+  revision            INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1),
+  latest_version      INTEGER NOT NULL DEFAULT 0 CHECK (latest_version >= 0),
+  created_at          INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL
+) STRICT;
+
+-- Listing a workspace's bots newest first walks this index backwards.
+CREATE INDEX bots_workspace_id_id ON bots (workspace_id, id);
+
+CREATE TABLE bot_versions (
+  bot_id     TEXT NOT NULL REFERENCES bots (id) ON DELETE CASCADE,
+  version    INTEGER NOT NULL CHECK (version >= 1),
+  note       TEXT NOT NULL DEFAULT '',
+  config     TEXT NOT NULL CHECK (json_valid(config) AND json_type(config) = 'object'),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (bot_id, version)
+) STRICT;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, kMigration1},
+};
+
+Status ApplyOne(Connection& db, const Migration& migration) {
+  KILN_RETURN_IF_ERROR(db.Exec(migration.sql));
+  // PRAGMA takes no bound parameters; the version is our own integer.
+  return db.Exec("PRAGMA user_version = " + std::to_string(migration.version));
+}
+
+}  // namespace
+
+std::span<const Migration> KnownMigrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return KnownMigrations().back().version; }
+
+Result<int> ReadSchemaVersion(Connection& db) {
+  KILN_ASSIGN_OR_RETURN(Statement stmt, db.Prepare("PRAGMA user_version"));
+  KILN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Internal("PRAGMA user_version returned no row");
+  return static_cast<int>(stmt.ColumnInt64(0));
+}
+
+Result<int> ApplyMigrations(Connection& db, std::span<const Migration> migrations) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    KILN_CHECK(migrations[i].version == static_cast<int>(i) + 1)
+        << "migrations must be numbered 1, 2, 3, ... in order";
+  }
+  const int latest = static_cast<int>(migrations.size());
+  while (true) {
+    // The version is read under the write lock, so two processes opening the
+    // same new file cannot both apply migration 1.
+    KILN_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db, TransactionKind::kImmediate));
+    KILN_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db));
+    if (version > latest) {
+      return FailedPrecondition("database schema version " + std::to_string(version) +
+                                " is newer than this kiln supports (" + std::to_string(latest) +
+                                "); upgrade kiln");
+    }
+    if (version < 0) {
+      return Corruption("database schema version " + std::to_string(version) + " is negative");
+    }
+    if (version == latest) {
+      KILN_RETURN_IF_ERROR(txn.Commit());
+      return version;
+    }
+    const Migration& next = migrations[static_cast<size_t>(version)];
+    Status status = ApplyOne(db, next);
+    if (status.ok()) status = txn.Commit();
+    if (!status.ok()) {
+      return status.Annotate("applying schema migration " + std::to_string(next.version));
+    }
+    KILN_LOG(INFO) << "storage: applied schema migration " << next.version << " to "
+                   << db.path();
+  }
+}
+
+}  // namespace kiln::storage::internal

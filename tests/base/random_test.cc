@@ -1,0 +1,45 @@
+#include "base/random.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "base/sha256.h"
+
+namespace kiln {
+namespace {
+
+TEST(Random, AlnumHasLengthAndAlphabet) {
+  std::string s = RandomAlnum(1000);
+  ASSERT_EQ(s.size(), 1000u);
+  for (char c : s) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << c;
+  EXPECT_NE(RandomAlnum(32), RandomAlnum(32));
+}
+
+TEST(Random, IdsAreUniqueAndSortByCreation) {
+  std::set<std::string> seen;
+  std::string previous;
+  for (int i = 0; i < 2000; ++i) {
+    std::string id = NewId("bot");
+    ASSERT_EQ(id.rfind("bot_", 0), 0u);
+    ASSERT_EQ(id.size(), 4u + 10 + 12);
+    EXPECT_TRUE(seen.insert(id).second);
+    // Same microsecond may tie on the time part; the time part never goes back.
+    EXPECT_GE(id.substr(0, 14), previous.substr(0, std::min<size_t>(previous.size(), 14)));
+    previous = id;
+  }
+}
+
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256, ConstantTimeEquals) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
+}
+
+}  // namespace
+}  // namespace kiln

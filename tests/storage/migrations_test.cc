@@ -1,0 +1,166 @@
+// Opening stores: migrations, persistence across reopen, refusing files the
+// binary must not touch.
+#include "storage/internal/migrations.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "storage/store.h"
+#include "tests/storage/test_util.h"
+
+namespace kiln::storage {
+namespace {
+
+using internal::Connection;
+using internal::Migration;
+using testing::CreateWorkspace;
+using testing::MakeBot;
+using testing::OpenOrDie;
+using testing::OptionsFor;
+using testing::SecretHash;
+using testing::TempDir;
+
+std::unique_ptr<Connection> RawOpen(const std::string& path) {
+  Result<std::unique_ptr<Connection>> conn =
+      Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+  return conn.ok() ? std::move(conn).value() : nullptr;
+}
+
+bool TableExists(Connection& conn, const std::string& name) {
+  Result<internal::Statement> stmt =
+      conn.Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+  if (!stmt.ok()) return false;
+  stmt->BindText(1, name);
+  Result<bool> row = stmt->Step();
+  return row.ok() && *row;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(MigrationsTest, FreshStoreIsAtLatestVersionInWalMode) {
+  TempDir dir;
+  std::unique_ptr<Store> store = OpenOrDie(OptionsFor(dir));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schema_version(), internal::LatestSchemaVersion());
+  EXPECT_EQ(store->schema_version(), 1);
+
+  std::unique_ptr<Connection> raw = RawOpen(OptionsFor(dir).path);
+  ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(*internal::ReadSchemaVersion(*raw), 1);
+  for (const char* table : {"workspaces", "api_keys", "bots", "bot_versions"}) {
+    EXPECT_TRUE(TableExists(*raw, table)) << table;
+  }
+  Result<internal::Statement> mode = raw->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.ok());
+  ASSERT_TRUE(*mode->Step());
+  EXPECT_EQ(mode->ColumnText(0), "wal");  // WAL is persistent in the file
+}
+
+TEST(MigrationsTest, ReopenedStoreKeepsItsData) {
+  TempDir dir;
+  {
+    std::unique_ptr<Store> store = OpenOrDie(OptionsFor(dir));
+    ASSERT_NE(store, nullptr);
+    CreateWorkspace(*store, "ws_a");
+    ASSERT_TRUE(store->bots().Create(MakeBot("ws_a", "bot_1", "持久 bot")).ok());
+    ASSERT_TRUE(store->bots().Publish("ws_a", "bot_1", "v1", 5).ok());
+  }
+  std::unique_ptr<Store> store = OpenOrDie(OptionsFor(dir));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schema_version(), 1);
+  Result<Bot> bot = store->bots().Get("ws_a", "bot_1");
+  ASSERT_TRUE(bot.ok()) << bot.status().ToString();
+  EXPECT_EQ(bot->config.name, "持久 bot");
+  EXPECT_EQ(bot->latest_version, 1);
+  EXPECT_EQ(store->bots().GetVersion("ws_a", "bot_1", 1)->note, "v1");
+  EXPECT_TRUE(store->keys().FindBySecretHash(SecretHash("key_ws_a")).ok());
+}
+
+TEST(MigrationsTest, NewerSchemaIsRefused) {
+  TempDir dir;
+  ASSERT_NE(OpenOrDie(OptionsFor(dir)), nullptr);
+  {
+    std::unique_ptr<Connection> raw = RawOpen(OptionsFor(dir).path);
+    ASSERT_NE(raw, nullptr);
+    ASSERT_TRUE(raw->Exec("PRAGMA user_version = 99").ok());
+  }
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(OptionsFor(dir));
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  const std::string& message = store.status().message();
+  EXPECT_NE(message.find("schema version 99 is newer than this kiln supports (1)"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("upgrade kiln"), std::string::npos) << message;
+
+  std::unique_ptr<Connection> raw = RawOpen(OptionsFor(dir).path);
+  EXPECT_EQ(*internal::ReadSchemaVersion(*raw), 99);  // left as it was
+}
+
+TEST(MigrationsTest, NonDatabaseFileIsAnErrorAndUntouched) {
+  TempDir dir;
+  const std::string path = OptionsFor(dir).path;
+  std::string junk;
+  for (int i = 0; i < 200; ++i) junk += "this is a text file, not a database\n";
+  std::ofstream(path, std::ios::binary) << junk;
+
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(OptionsFor(dir));
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kCorruption) << store.status().ToString();
+  EXPECT_NE(store.status().message().find(path), std::string::npos);
+  EXPECT_EQ(ReadFile(path), junk);
+}
+
+TEST(MigrationsTest, MissingFolderIsAnError) {
+  SqliteOptions options;
+  options.path = "/tmp/kiln_no_such_folder_for_tests/sub/kiln.db";
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kUnavailable) << store.status().ToString();
+  EXPECT_EQ(OpenSqliteStore(SqliteOptions{}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(MigrationsTest, AppliesPendingMigrationsInOrder) {
+  TempDir dir;
+  std::unique_ptr<Connection> conn = RawOpen(dir.File("m.db"));
+  ASSERT_NE(conn, nullptr);
+  const Migration first[] = {{1, "CREATE TABLE a (x INTEGER);"}};
+  EXPECT_EQ(*internal::ApplyMigrations(*conn, first), 1);
+  const Migration more[] = {{1, "CREATE TABLE a (x INTEGER);"},
+                            {2, "CREATE TABLE b (y INTEGER); INSERT INTO b VALUES (7);"},
+                            {3, "ALTER TABLE a ADD COLUMN z TEXT;"}};
+  EXPECT_EQ(*internal::ApplyMigrations(*conn, more), 3);
+  EXPECT_EQ(*internal::ReadSchemaVersion(*conn), 3);
+  EXPECT_TRUE(TableExists(*conn, "b"));
+  // Idempotent: nothing is applied twice.
+  EXPECT_EQ(*internal::ApplyMigrations(*conn, more), 3);
+}
+
+TEST(MigrationsTest, FailingMigrationLeavesPreviousVersion) {
+  TempDir dir;
+  std::unique_ptr<Connection> conn = RawOpen(dir.File("m.db"));
+  ASSERT_NE(conn, nullptr);
+  const Migration broken[] = {{1, "CREATE TABLE a (x INTEGER);"},
+                              {2, "CREATE TABLE b (y INTEGER); SELECT * FROM no_such_table;"}};
+  Result<int> result = internal::ApplyMigrations(*conn, broken);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("migration 2"), std::string::npos)
+      << result.status().message();
+  EXPECT_NE(result.status().message().find("no_such_table"), std::string::npos);
+  EXPECT_EQ(*internal::ReadSchemaVersion(*conn), 1);
+  EXPECT_TRUE(TableExists(*conn, "a"));
+  EXPECT_FALSE(TableExists(*conn, "b"));  // rolled back with its migration
+  EXPECT_TRUE(conn->autocommit());
+}
+
+}  // namespace
+}  // namespace kiln::storage

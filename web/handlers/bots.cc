@@ -1,0 +1,330 @@
+// Bots: POST/GET /v1/bots, GET/PATCH/DELETE /v1/bots/{id}, publishing and versions.
+#include <set>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "storage/bot_json.h"
+#include "web/handlers/handlers.h"
+
+namespace kiln::web {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxPatchRetries = 8;
+// "Contains a non-blank character", spelled with ASCII classes so that ECMAScript
+// (our validator) and Python's re (schema-driven clients and tests) agree.
+constexpr const char* kNotBlank = "[^ \\t\\n\\r\\f\\v]";
+
+json Text(int max_length) { return {{"type", "string"}, {"maxLength", max_length}}; }
+
+json IdList(int max_items) {
+  return {{"type", "array"},
+          {"maxItems", max_items},
+          {"uniqueItems", true},
+          {"items", {{"type", "string"}, {"maxLength", 64}, {"pattern", "^[A-Za-z0-9_-]+$"}}}};
+}
+
+// Every editable field with its limits: the request schemas and the response
+// schema are both derived from this.
+json ConfigProperties() {
+  json model_params = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"properties",
+       {{"temperature", {{"type", "number"}, {"minimum", 0}, {"maximum", 2}}},
+        {"top_p", {{"type", "number"}, {"exclusiveMinimum", 0}, {"maximum", 1}}},
+        {"top_k", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000}}},
+        {"max_tokens", {{"type", "integer"}, {"minimum", 1}, {"maximum", 32768}}},
+        {"presence_penalty", {{"type", "number"}, {"minimum", -2}, {"maximum", 2}}},
+        {"frequency_penalty", {{"type", "number"}, {"minimum", -2}, {"maximum", 2}}}}}};
+  json variable = {
+      {"type", "object"},
+      {"required", {"name"}},
+      {"additionalProperties", false},
+      {"properties",
+       {{"name", {{"type", "string"}, {"maxLength", 64}, {"pattern", "^[A-Za-z_][A-Za-z0-9_]*$"}}},
+        {"description", Text(500)},
+        {"default", Text(2000)}}}};
+  return {
+      {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}, {"pattern", kNotBlank}}},
+      {"description", Text(2000)},
+      {"avatar_url", {{"type", "string"}, {"maxLength", 2048}, {"pattern", "^(https?://[^ \\t\\n\\r\\f\\v]+)?$"}}},
+      {"persona", Text(20000)},
+      {"model", {{"type", "string"}, {"minLength", 1}, {"maxLength", 128},
+                 {"pattern", "^[A-Za-z0-9][A-Za-z0-9._:/-]*$"}}},
+      {"model_params", model_params},
+      {"opening_message", Text(2000)},
+      {"suggested_questions",
+       {{"type", "array"}, {"maxItems", 10},
+        {"items", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}}}},
+      {"variables", {{"type", "array"}, {"maxItems", 50}, {"items", variable}}},
+      {"knowledge_ids", IdList(20)},
+      {"plugin_ids", IdList(20)},
+      {"history_turns", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}},
+      {"follow_up", {{"type", "boolean"}}},
+      {"inject_current_time", {{"type", "boolean"}}},
+      {"guard_prompt", {{"type", "boolean"}}},
+  };
+}
+
+json CreateSchema() {
+  return {{"type", "object"},
+          {"required", {"name"}},
+          {"additionalProperties", false},
+          {"properties", ConfigProperties()}};
+}
+
+json PatchSchema() {
+  return {{"type", "object"}, {"additionalProperties", false}, {"properties", ConfigProperties()}};
+}
+
+// The response schema: every config field, always present, plus the record's own.
+json BotSchema() {
+  json props = ConfigProperties();
+  json required = json::array();
+  for (auto it = props.begin(); it != props.end(); ++it) required.push_back(it.key());
+  props["model_params"]["required"] = {"temperature", "top_p", "top_k", "max_tokens",
+                                       "presence_penalty", "frequency_penalty"};
+  props["id"] = {{"type", "string"}};
+  props["object"] = {{"const", "bot"}};
+  props["published_version"] = {{"type", {"integer", "null"}}};
+  props["created_at"] = {{"type", "integer"}};
+  props["updated_at"] = {{"type", "integer"}};
+  for (const char* key : {"id", "object", "published_version", "created_at", "updated_at"}) {
+    required.push_back(key);
+  }
+  return {{"type", "object"}, {"required", required}, {"additionalProperties", false},
+          {"properties", props}};
+}
+
+json VersionSchema() {
+  json config = {{"type", "object"}, {"properties", ConfigProperties()}};
+  return {{"type", "object"},
+          {"required", {"object", "bot_id", "version", "note", "config", "created_at"}},
+          {"additionalProperties", false},
+          {"properties",
+           {{"object", {{"const", "bot_version"}}},
+            {"bot_id", {{"type", "string"}}},
+            {"version", {{"type", "integer"}, {"minimum", 1}}},
+            {"note", {{"type", "string"}}},
+            {"config", config},
+            {"created_at", {{"type", "integer"}}}}}};
+}
+
+json BotJson(const storage::Bot& bot) {
+  json j = storage::BotConfigToJson(bot.config);
+  j["id"] = bot.id;
+  j["object"] = "bot";
+  j["published_version"] = bot.latest_version > 0 ? json(bot.latest_version) : json(nullptr);
+  j["created_at"] = bot.created_at;
+  j["updated_at"] = bot.updated_at;
+  return j;
+}
+
+json VersionJson(const storage::BotVersion& v) {
+  return {{"object", "bot_version"}, {"bot_id", v.bot_id}, {"version", v.version},
+          {"note", v.note}, {"config", storage::BotConfigToJson(v.config)},
+          {"created_at", v.created_at}};
+}
+
+// Checks that span fields, which a schema cannot say.
+Status CheckConfig(const storage::BotConfig& config) {
+  std::set<std::string> names;
+  for (size_t i = 0; i < config.variables.size(); ++i) {
+    if (!names.insert(config.variables[i].name).second) {
+      return InvalidArgument("variable '" + config.variables[i].name + "' is declared twice",
+                             "variables[" + std::to_string(i) + "].name");
+    }
+  }
+  return Status::OK();
+}
+
+// A merge of `patch` into `current` (both config JSON): top-level fields
+// replace, model_params merges field by field.
+json MergeConfig(json current, const json& patch) {
+  for (auto it = patch.begin(); it != patch.end(); ++it) {
+    if (it.key() == "model_params") {
+      for (auto p = it->begin(); p != it->end(); ++p) current["model_params"][p.key()] = p.value();
+    } else {
+      current[it.key()] = it.value();
+    }
+  }
+  return current;
+}
+
+ParamDoc BotIdParam() { return IdParam("id", "The bot's id."); }
+
+}  // namespace
+
+void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
+  storage::BotRepository* bots = &store->bots();
+
+  Route create;
+  create.method = "POST";
+  create.pattern = "/v1/bots";
+  create.operation_id = "createBot";
+  create.summary = "Create a bot (its draft)";
+  create.tag = "bots";
+  create.body_limit = body_limit;
+  create.request_schema = CreateSchema();
+  create.responses = {{201, "The new bot.", BotSchema()}};
+  create.handler = [bots](RequestContext& ctx) -> Result<Response> {
+    KILN_ASSIGN_OR_RETURN(storage::BotConfig config, storage::BotConfigFromJson(ctx.body));
+    KILN_RETURN_IF_ERROR(CheckConfig(config));
+    storage::Bot bot;
+    bot.id = NewId("bot");
+    bot.workspace_id = ctx.principal.workspace_id;
+    bot.config = std::move(config);
+    bot.revision = 1;
+    bot.created_at = bot.updated_at = UnixSeconds();
+    KILN_RETURN_IF_ERROR(bots->Create(bot));
+    return JsonResponse(201, BotJson(bot));
+  };
+  router.Add(std::move(create));
+
+  Route list;
+  list.method = "GET";
+  list.pattern = "/v1/bots";
+  list.operation_id = "listBots";
+  list.summary = "List the workspace's bots, newest first";
+  list.tag = "bots";
+  list.query_params = PaginationParams();
+  list.query_params.push_back({"q", "Only bots whose name contains this text.",
+                               {{"type", "string"}, {"maxLength", 100}}});
+  list.responses = {{200, "A page of bots.", ListSchema(BotSchema())}};
+  list.handler = [bots](RequestContext& ctx) -> Result<Response> {
+    const std::string* q = ctx.request.Query("q");
+    KILN_ASSIGN_OR_RETURN(auto page, bots->List(ctx.principal.workspace_id,
+                                                ListOptionsFrom(ctx.request),
+                                                q ? std::string_view(*q) : std::string_view()));
+    json data = json::array();
+    for (const auto& bot : page.items) data.push_back(BotJson(bot));
+    return JsonResponse(200, ListEnvelope(std::move(data), page.has_more, page.next_cursor));
+  };
+  router.Add(std::move(list));
+
+  Route get;
+  get.method = "GET";
+  get.pattern = "/v1/bots/{id}";
+  get.operation_id = "getBot";
+  get.summary = "One bot's draft";
+  get.tag = "bots";
+  get.path_params = {BotIdParam()};
+  get.responses = {{200, "The bot.", BotSchema()}};
+  get.handler = [bots](RequestContext& ctx) -> Result<Response> {
+    KILN_ASSIGN_OR_RETURN(auto bot, bots->Get(ctx.principal.workspace_id, ctx.PathParam("id")));
+    return JsonResponse(200, BotJson(bot));
+  };
+  router.Add(std::move(get));
+
+  Route patch;
+  patch.method = "PATCH";
+  patch.pattern = "/v1/bots/{id}";
+  patch.operation_id = "updateBot";
+  patch.summary = "Change some of a bot's fields; model_params merges field by field";
+  patch.tag = "bots";
+  patch.body_limit = body_limit;
+  patch.request_schema = PatchSchema();
+  patch.path_params = {BotIdParam()};
+  patch.errors = {409};
+  patch.responses = {{200, "The updated bot.", BotSchema()}};
+  patch.handler = [bots](RequestContext& ctx) -> Result<Response> {
+    // Optimistic concurrency: re-read and re-apply when another writer won.
+    for (int attempt = 0; attempt < kMaxPatchRetries; ++attempt) {
+      KILN_ASSIGN_OR_RETURN(auto bot, bots->Get(ctx.principal.workspace_id, ctx.PathParam("id")));
+      json merged = MergeConfig(storage::BotConfigToJson(bot.config), ctx.body);
+      KILN_ASSIGN_OR_RETURN(bot.config, storage::BotConfigFromJson(merged));
+      KILN_RETURN_IF_ERROR(CheckConfig(bot.config));
+      bot.updated_at = UnixSeconds();
+      Result<storage::Bot> updated = bots->Update(bot);
+      if (updated.ok()) return JsonResponse(200, BotJson(*updated));
+      if (updated.status().code() != StatusCode::kFailedPrecondition) return updated.status();
+    }
+    return Status(StatusCode::kFailedPrecondition, "the bot is being changed by others; retry");
+  };
+  router.Add(std::move(patch));
+
+  Route remove;
+  remove.method = "DELETE";
+  remove.pattern = "/v1/bots/{id}";
+  remove.operation_id = "deleteBot";
+  remove.summary = "Delete a bot and all its versions";
+  remove.tag = "bots";
+  remove.path_params = {BotIdParam()};
+  remove.responses = {{200, "The bot was deleted.",
+                       {{"type", "object"},
+                        {"required", {"id", "object", "deleted"}},
+                        {"additionalProperties", false},
+                        {"properties",
+                         {{"id", {{"type", "string"}}},
+                          {"object", {{"const", "bot"}}},
+                          {"deleted", {{"const", true}}}}}}}};
+  remove.handler = [bots](RequestContext& ctx) -> Result<Response> {
+    const std::string& id = ctx.PathParam("id");
+    KILN_RETURN_IF_ERROR(bots->Delete(ctx.principal.workspace_id, id));
+    return JsonResponse(200, {{"id", id}, {"object", "bot"}, {"deleted", true}});
+  };
+  router.Add(std::move(remove));
+
+  Route publish;
+  publish.method = "POST";
+  publish.pattern = "/v1/bots/{id}/publish";
+  publish.operation_id = "publishBot";
+  publish.summary = "Freeze the current draft as the next numbered, immutable version";
+  publish.tag = "bots";
+  publish.body_limit = body_limit;
+  publish.body_optional = true;
+  publish.request_schema = {{"type", "object"},
+                            {"additionalProperties", false},
+                            {"properties", {{"note", Text(500)}}}};
+  publish.path_params = {BotIdParam()};
+  publish.responses = {{201, "The new version.", VersionSchema()}};
+  publish.handler = [bots](RequestContext& ctx) -> Result<Response> {
+    KILN_ASSIGN_OR_RETURN(auto version,
+                          bots->Publish(ctx.principal.workspace_id, ctx.PathParam("id"),
+                                        ctx.body.value("note", ""), UnixSeconds()));
+    return JsonResponse(201, VersionJson(version));
+  };
+  router.Add(std::move(publish));
+
+  Route versions;
+  versions.method = "GET";
+  versions.pattern = "/v1/bots/{id}/versions";
+  versions.operation_id = "listBotVersions";
+  versions.summary = "The bot's published versions, newest first";
+  versions.tag = "bots";
+  versions.path_params = {BotIdParam()};
+  versions.query_params = PaginationParams();
+  versions.responses = {{200, "A page of versions.", ListSchema(VersionSchema())}};
+  versions.handler = [bots](RequestContext& ctx) -> Result<Response> {
+    KILN_ASSIGN_OR_RETURN(auto page, bots->ListVersions(ctx.principal.workspace_id,
+                                                        ctx.PathParam("id"),
+                                                        ListOptionsFrom(ctx.request)));
+    json data = json::array();
+    for (const auto& v : page.items) data.push_back(VersionJson(v));
+    return JsonResponse(200, ListEnvelope(std::move(data), page.has_more, page.next_cursor));
+  };
+  router.Add(std::move(versions));
+
+  Route version;
+  version.method = "GET";
+  version.pattern = "/v1/bots/{id}/versions/{version}";
+  version.operation_id = "getBotVersion";
+  version.summary = "One published version";
+  version.tag = "bots";
+  version.path_params = {BotIdParam(),
+                         {"version", "The version number.",
+                          {{"type", "integer"}, {"minimum", 1}, {"maximum", 2147483647}},
+                          true}};
+  version.responses = {{200, "The version.", VersionSchema()}};
+  version.handler = [bots](RequestContext& ctx) -> Result<Response> {
+    int number = std::stoi(ctx.PathParam("version"));  // validated by the pipeline
+    KILN_ASSIGN_OR_RETURN(auto v, bots->GetVersion(ctx.principal.workspace_id,
+                                                   ctx.PathParam("id"), number));
+    return JsonResponse(200, VersionJson(v));
+  };
+  router.Add(std::move(version));
+}
+
+}  // namespace kiln::web

@@ -1,0 +1,47 @@
+// Route registration for each group of endpoints, and the small helpers the
+// handlers share. Internal to web/.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "storage/store.h"
+#include "web/auth.h"
+#include "web/metrics.h"
+#include "web/router.h"
+
+namespace kiln::web {
+
+struct SystemDeps {
+  const Router* router;
+  std::function<Metrics*()> metrics;  // built after the routes, so fetched lazily
+  std::string version;
+  MonoClock::time_point started;
+};
+
+void AddSystemRoutes(Router& router, SystemDeps deps);
+void AddKeyRoutes(Router& router, storage::Store* store, Authenticator* auth, size_t body_limit);
+void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit);
+
+// ---- helpers shared by handlers ----
+
+Response JsonResponse(int status, const nlohmann::json& body);
+
+// The {"data": [...], "has_more": ..., "next_cursor": ...} list envelope.
+nlohmann::json ListEnvelope(nlohmann::json data, bool has_more, const std::string& next_cursor);
+
+// `limit` (1..100, default 20) and `cursor` query parameters, documented once.
+std::vector<ParamDoc> PaginationParams();
+// Reads them from a request whose parameters the pipeline already validated.
+storage::ListOptions ListOptionsFrom(const Request& request);
+
+// The schema of a list response whose items follow `item_schema`.
+nlohmann::json ListSchema(const nlohmann::json& item_schema);
+
+// A path parameter that holds an opaque id.
+ParamDoc IdParam(const std::string& name, const std::string& description);
+
+}  // namespace kiln::web
