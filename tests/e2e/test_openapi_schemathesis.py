@@ -33,7 +33,8 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(kiln, tmp_path):
         "--report-dir", str(tmp_path),
         "--no-color",
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    # Run from the temp folder: schemathesis keeps a cache in its working directory.
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     out = proc.stdout + proc.stderr
     print(out[-20000:])
     assert proc.returncode == 0, "schemathesis found problems:\n" + out[-8000:]
