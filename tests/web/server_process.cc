@@ -30,6 +30,7 @@ ServerProcess::~ServerProcess() {
 
 bool ServerProcess::Start() {
   const char* bin = std::getenv("KILN_BIN");
+  if (bin == nullptr || *bin == '\0') bin = KILN_DEFAULT_BIN;
   std::string port_file = root_ + "/port";
   std::filesystem::remove(port_file);
   pid_ = ::fork();
@@ -38,7 +39,7 @@ bool ServerProcess::Start() {
     ::dup2(log, 1);
     ::dup2(log, 2);
     ::setenv("KILN_ADMIN_KEY", kAdminKey, 1);
-    ::execl(bin ? bin : "kiln", "kiln", "serve", "--port", "0", "--data", data_dir_.c_str(),
+    ::execl(bin, "kiln", "serve", "--port", "0", "--data", data_dir_.c_str(),
             "--port-file", port_file.c_str(), "--log-level", "warning", nullptr);
     ::_exit(127);
   }
