@@ -21,7 +21,8 @@ std::string HelpText() {
   return "kiln: a self-hosted bot-builder engine with an embedded LLM.\n"
          "\n"
          "Usage:\n"
-         "  kiln serve [--host H] [--port P] [--data DIR] [--threads N] [--log-level L]\n"
+         "  kiln serve [--host H] [--port P] [--data DIR] [--threads N] [--idle-timeout S]\n"
+         "             [--log-level L] [--port-file F]\n"
          "  kiln --version\n"
          "  kiln --help\n"
          "\n"
@@ -30,6 +31,7 @@ std::string HelpText() {
          "  --port P         port; 0 picks a free one (default 8080)\n"
          "  --data DIR       data folder, created if missing (default ./data)\n"
          "  --threads N      I/O threads (default 2)\n"
+         "  --idle-timeout S close keep-alive connections idle for S seconds (default 60)\n"
          "  --log-level L    debug, info, warning, error (default info)\n"
          "  --port-file F    write the bound port to F once listening\n"
          "\n"
@@ -76,6 +78,8 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       cmd.serve.data_dir = value;
     } else if (flag == "--threads") {
       KILN_ASSIGN_OR_RETURN(cmd.serve.io_threads, ParseInt(flag, value, 1, 64));
+    } else if (flag == "--idle-timeout") {
+      KILN_ASSIGN_OR_RETURN(cmd.serve.idle_timeout_s, ParseInt(flag, value, 1, 86400));
     } else if (flag == "--port-file") {
       cmd.serve.port_file = value;
     } else if (flag == "--log-level") {

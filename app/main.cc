@@ -68,6 +68,7 @@ Status Serve(const ServeOptions& options) {
   server_options.host = options.host;
   server_options.port = static_cast<uint16_t>(options.port);
   server_options.io_threads = options.io_threads;
+  server_options.idle_timeout = std::chrono::seconds(options.idle_timeout_s);
   web::HttpServer server(server_options, &api);
   server.ShutdownOnSignals();
   KILN_RETURN_IF_ERROR(server.Start());

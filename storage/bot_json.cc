@@ -105,8 +105,7 @@ Result<BotConfig> ParseConfig(const json& in) {
   KILN_RETURN_IF_ERROR(ReadString(in, "opening_message", "", &config.opening_message));
   KILN_RETURN_IF_ERROR(ReadPart(in, "suggested_questions", internal::StringListFromJson,
                                 &config.suggested_questions));
-  KILN_RETURN_IF_ERROR(
-      ReadPart(in, "variables", internal::VariablesFromJson, &config.variables));
+  KILN_RETURN_IF_ERROR(ReadPart(in, "variables", internal::VariablesFromJson, &config.variables));
   KILN_RETURN_IF_ERROR(
       ReadPart(in, "knowledge_ids", internal::StringListFromJson, &config.knowledge_ids));
   KILN_RETURN_IF_ERROR(

@@ -124,8 +124,7 @@ Result<int> ApplyMigrations(Connection& db, std::span<const Migration> migration
     if (!status.ok()) {
       return status.Annotate("applying schema migration " + std::to_string(next.version));
     }
-    KILN_LOG(INFO) << "storage: applied schema migration " << next.version << " to "
-                   << db.path();
+    KILN_LOG(INFO) << "storage: applied schema migration " << next.version << " to " << db.path();
   }
 }
 

@@ -11,15 +11,17 @@ namespace {
 using nlohmann::json;
 
 // Column indexes of kBotColumns.
+// clang-format off
 enum BotColumn {
   kId, kWorkspaceId, kName, kDescription, kAvatarUrl, kPersona, kModel, kModelParams,
   kOpeningMessage, kSuggestedQuestions, kVariables, kKnowledgeIds, kPluginIds, kHistoryTurns,
   kFollowUp, kInjectCurrentTime, kGuardPrompt, kRevision, kLatestVersion, kCreatedAt, kUpdatedAt,
 };
+// clang-format on
 
 Status BadColumn(std::string_view what, std::string_view id, const Status& cause) {
-  return Corruption(std::string(what) + " of " + std::string(id) + " is malformed: " +
-                    cause.message());
+  return Corruption(std::string(what) + " of " + std::string(id) +
+                    " is malformed: " + cause.message());
 }
 
 // Parses a JSON column without exceptions (the CHECK constraints make a
@@ -82,8 +84,8 @@ Result<Bot> ReadBotRow(const Statement& stmt) {
       ReadJsonColumn(stmt, kVariables, "variables", bot.id, VariablesFromJson, &c.variables));
   KILN_RETURN_IF_ERROR(ReadJsonColumn(stmt, kKnowledgeIds, "knowledge_ids", bot.id,
                                       StringListFromJson, &c.knowledge_ids));
-  KILN_RETURN_IF_ERROR(ReadJsonColumn(stmt, kPluginIds, "plugin_ids", bot.id,
-                                      StringListFromJson, &c.plugin_ids));
+  KILN_RETURN_IF_ERROR(
+      ReadJsonColumn(stmt, kPluginIds, "plugin_ids", bot.id, StringListFromJson, &c.plugin_ids));
   c.history_turns = static_cast<int>(stmt.ColumnInt64(kHistoryTurns));
   c.follow_up = stmt.ColumnInt64(kFollowUp) != 0;
   c.inject_current_time = stmt.ColumnInt64(kInjectCurrentTime) != 0;

@@ -16,13 +16,27 @@ std::string SqlSnippet(std::string_view sql) {
   return std::string(sql.substr(0, kMax)) + "...";
 }
 
+// Process-wide settings, applied once before SQLite initializes (later calls
+// are refused with SQLITE_MISUSE, which is harmless: then someone else set
+// SQLite up first and keeps their settings).
+void ConfigureSqliteOnce() {
+  static const bool configured = [] {
+    // Memory statistics take one global mutex on every SQLite malloc and
+    // free; with several reader threads that lock is the top contention
+    // point of a point lookup. Nothing here reads the statistics.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
+}
+
 }  // namespace
 
 Status SqliteError(int rc, sqlite3* db, std::string_view context) {
   // sqlite3_errmsg describes the connection's latest failure; without a
   // connection (or when it has moved on) fall back to the code's own text.
-  std::string detail = db != nullptr && sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db)
-                                                                          : sqlite3_errstr(rc);
+  std::string detail =
+      db != nullptr && sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string message = "sqlite: " + detail;
   if (!context.empty()) message = std::string(context) + ": " + message;
   switch (rc & 0xff) {
@@ -89,15 +103,16 @@ void Statement::Release() {
 
 void Statement::NoteBind(int rc, int index) {
   if (rc == SQLITE_OK || !bind_error_.ok()) return;
-  bind_error_ = SqliteError(rc, db_, "binding parameter " + std::to_string(index) + " of " +
-                                         SqlSnippet(sqlite3_sql(stmt_)));
+  bind_error_ = SqliteError(
+      rc, db_,
+      "binding parameter " + std::to_string(index) + " of " + SqlSnippet(sqlite3_sql(stmt_)));
 }
 
 Statement& Statement::BindText(int index, std::string_view value) {
   // SQLITE_TRANSIENT: SQLite copies, so callers may bind temporaries.
-  NoteBind(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                               SQLITE_UTF8),
-           index);
+  NoteBind(
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+      index);
   return *this;
 }
 
@@ -163,6 +178,7 @@ std::string_view Statement::ColumnText(int col) const {
 void Connection::Finalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, int flags) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
@@ -239,9 +255,9 @@ bool Connection::autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
 // --- Transaction -------------------------------------------------------------
 
 Result<Transaction> Transaction::Begin(Connection& conn, TransactionKind kind) {
-  KILN_ASSIGN_OR_RETURN(Statement begin, conn.Prepare(kind == TransactionKind::kImmediate
-                                                          ? "BEGIN IMMEDIATE"
-                                                          : "BEGIN DEFERRED"));
+  KILN_ASSIGN_OR_RETURN(
+      Statement begin,
+      conn.Prepare(kind == TransactionKind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"));
   KILN_RETURN_IF_ERROR(begin.Run());
   return Transaction(&conn);
 }

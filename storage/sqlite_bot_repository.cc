@@ -63,8 +63,10 @@ Status SqliteBotRepository::Create(const Bot& bot) {
   KILN_ASSIGN_OR_RETURN(Statement stmt, writer->Prepare(InsertSql()));
   stmt.BindText(1, bot.id).BindText(2, bot.workspace_id);
   BindBotConfig(stmt, 3, bot.config);
-  stmt.BindInt64(18, 1).BindInt64(19, 0).BindInt64(20, bot.created_at).BindInt64(21,
-                                                                                bot.updated_at);
+  stmt.BindInt64(18, 1)
+      .BindInt64(19, 0)
+      .BindInt64(20, bot.created_at)
+      .BindInt64(21, bot.updated_at);
   Status status = stmt.Run();
   switch (status.code()) {
     case StatusCode::kAlreadyExists:

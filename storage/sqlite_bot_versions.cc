@@ -22,8 +22,8 @@ Result<int> ParseVersionCursor(const std::string& cursor) {
 }
 
 Status InsertVersion(Connection& conn, const BotVersion& version) {
-  static const std::string kSql = "INSERT INTO bot_versions (" + std::string(kVersionColumns) +
-                                  ") VALUES (?1, ?2, ?3, ?4, ?5)";
+  static const std::string kSql =
+      "INSERT INTO bot_versions (" + std::string(kVersionColumns) + ") VALUES (?1, ?2, ?3, ?4, ?5)";
   KILN_ASSIGN_OR_RETURN(Statement stmt, conn.Prepare(kSql));
   stmt.BindText(1, version.bot_id)
       .BindInt64(2, version.version)
@@ -40,8 +40,8 @@ Status SetLatestVersion(Connection& conn, std::string_view id, int version) {
   return stmt.Run();
 }
 
-Result<std::vector<BotVersion>> SelectVersions(Connection& conn, std::string_view id,
-                                               int before, int limit) {
+Result<std::vector<BotVersion>> SelectVersions(Connection& conn, std::string_view id, int before,
+                                               int limit) {
   static const std::string kFirstPage = "SELECT " + std::string(kVersionColumns) +
                                         " FROM bot_versions WHERE bot_id = ?1"
                                         " ORDER BY version DESC LIMIT ?3";
@@ -63,9 +63,8 @@ Result<std::vector<BotVersion>> SelectVersions(Connection& conn, std::string_vie
 
 }  // namespace
 
-Result<BotVersion> SqliteBotRepository::Publish(std::string_view workspace_id,
-                                                std::string_view id, std::string_view note,
-                                                int64_t now) {
+Result<BotVersion> SqliteBotRepository::Publish(std::string_view workspace_id, std::string_view id,
+                                                std::string_view note, int64_t now) {
   auto writer = db_->LockWriter();
   // Read, insert and bump in one transaction: a crash between the insert and
   // the bump would otherwise leave latest_version behind its versions.

@@ -46,8 +46,7 @@ Status SqliteKeyRepository::Create(const ApiKey& key, std::string_view secret_sh
   // Lookups compare the text exactly, so an upper-case or truncated hash
   // would be a key that can never authenticate: refuse it here.
   if (secret_sha256.size() != 64 || !IsLowerHex(secret_sha256)) {
-    return InvalidArgument("secret_sha256 must be 64 lower-case hex characters",
-                           "secret_sha256");
+    return InvalidArgument("secret_sha256 must be 64 lower-case hex characters", "secret_sha256");
   }
   auto writer = db_->LockWriter();
   KILN_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*writer, TransactionKind::kImmediate));

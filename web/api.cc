@@ -17,7 +17,10 @@ bool IsJsonContentType(std::string_view content_type) {
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
   std::string lower(media);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == "application/json" || (lower.starts_with("application/") && lower.ends_with("+json"));
+  // curl -d sends JSON labelled as a form unless told otherwise; the body is
+  // still parsed strictly as JSON.
+  return lower == "application/json" || lower == "application/x-www-form-urlencoded" ||
+         (lower.starts_with("application/") && lower.ends_with("+json"));
 }
 
 // Converts a query or path string to the JSON type its schema asks for.

@@ -6,11 +6,10 @@
 // error's param ("model_params", "variables").
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "storage/records.h"

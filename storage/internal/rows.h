@@ -1,6 +1,6 @@
 // Mapping between records and the rows of the SQLite schema (migrations.cc),
-// and the lookups more than one repository method needs. Column lists and the readers below must stay in
-// the same order; each reader documents the SELECT list it expects.
+// and the lookups more than one repository method needs. Column lists and the readers below must
+// stay in the same order; each reader documents the SELECT list it expects.
 #pragma once
 
 #include <string>

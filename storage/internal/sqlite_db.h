@@ -40,8 +40,7 @@ class Database {
 
    private:
     friend class Database;
-    ReaderLease(Database* db, std::unique_ptr<Connection> conn)
-        : db_(db), conn_(std::move(conn)) {}
+    ReaderLease(Database* db, std::unique_ptr<Connection> conn) : db_(db), conn_(std::move(conn)) {}
     Database* db_;
     std::unique_ptr<Connection> conn_;  // null once moved from
   };

@@ -14,7 +14,8 @@ BotConfig FullConfig() {
   config.name = "烹饪助手 🍳";
   config.description = "Answers cooking questions — 中文 and English";
   config.avatar_url = "https://example.com/a.png";
-  config.persona = "你是一个乐于助人的厨师。Use {{cuisine}} 🌶️ \"quotes\" and \\ backslashes\n";
+  config.persona =
+      "你是一个乐于助人的厨师。Use {{cuisine}} 🌶️ \"quotes\" and \\ backslashes\n";
   config.model = "smollm2-135m-instruct";
   config.model_params = {0.2, 0.5, 7, 1024, -1.5, 1.25};
   config.opening_message = "你好！👋";
@@ -118,14 +119,12 @@ TEST_P(BotJsonWrongTypeTest, NamesTheField) {
 INSTANTIATE_TEST_SUITE_P(
     Fields, BotJsonWrongTypeTest,
     ::testing::Values(
-        WrongTypeCase{R"({"name": 1})", "name"},
-        WrongTypeCase{R"({"persona": ["a"]})", "persona"},
+        WrongTypeCase{R"({"name": 1})", "name"}, WrongTypeCase{R"({"persona": ["a"]})", "persona"},
         WrongTypeCase{R"({"model_params": []})", "model_params"},
         WrongTypeCase{R"({"model_params": {"top_p": "high"}})", "model_params.top_p"},
         WrongTypeCase{R"({"model_params": {"temperature": true}})", "model_params.temperature"},
         WrongTypeCase{R"({"model_params": {"top_k": 1.5}})", "model_params.top_k"},
-        WrongTypeCase{R"({"model_params": {"max_tokens": 3000000000}})",
-                      "model_params.max_tokens"},
+        WrongTypeCase{R"({"model_params": {"max_tokens": 3000000000}})", "model_params.max_tokens"},
         WrongTypeCase{R"({"model_params": {"max_tokens": -3000000000}})",
                       "model_params.max_tokens"},
         WrongTypeCase{R"({"suggested_questions": "q"})", "suggested_questions"},

@@ -93,7 +93,8 @@ TEST_F(ConcurrencyTest, ReadsSucceedWhileWriting) {
       while (writing.load()) {
         Result<Bot> bot = store_->bots().Get("ws_a", "bot_fixed");
         if (!bot.ok() || bot->config.name != "fixed") ++read_failures;
-        Result<Page<Bot>> page = store_->bots().List("ws_a", ListOptions{.limit = 100, .cursor = {}});
+        Result<Page<Bot>> page =
+            store_->bots().List("ws_a", ListOptions{.limit = 100, .cursor = {}});
         if (!page.ok()) ++read_failures;
         // A later read never sees fewer bots: each read has a fresh snapshot.
         size_t count = page.ok() ? page->items.size() : 0;

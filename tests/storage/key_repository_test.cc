@@ -110,8 +110,7 @@ TEST_F(KeyRepositoryTest, ListPaginatesNewestFirst) {
   ASSERT_EQ(first->items.size(), 3u);
   EXPECT_EQ(first->items[0].id, "key_4");
   EXPECT_TRUE(first->has_more);
-  Result<Page<ApiKey>> second =
-      keys().List(ListOptions{.limit = 3, .cursor = first->next_cursor});
+  Result<Page<ApiKey>> second = keys().List(ListOptions{.limit = 3, .cursor = first->next_cursor});
   ASSERT_TRUE(second.ok());
   ASSERT_EQ(second->items.size(), 2u);
   EXPECT_EQ(second->items[1].id, "key_0");

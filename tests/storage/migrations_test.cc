@@ -120,6 +120,61 @@ TEST(MigrationsTest, NonDatabaseFileIsAnErrorAndUntouched) {
   EXPECT_EQ(ReadFile(path), junk);
 }
 
+TEST(MigrationsTest, RowOfTheWrongShapeIsCorruptionNotACrash) {
+  TempDir dir;
+  {
+    std::unique_ptr<Store> store = OpenOrDie(OptionsFor(dir));
+    ASSERT_NE(store, nullptr);
+    CreateWorkspace(*store, "ws_a");
+    ASSERT_TRUE(store->bots().Create(MakeBot("ws_a", "bot_1")).ok());
+  }
+  {
+    // Valid JSON, wrong type: gets past the CHECK constraints.
+    std::unique_ptr<Connection> raw = RawOpen(OptionsFor(dir).path);
+    ASSERT_NE(raw, nullptr);
+    ASSERT_TRUE(raw->Exec(R"(UPDATE bots SET variables = '[{"name": 7}]')").ok());
+  }
+  std::unique_ptr<Store> store = OpenOrDie(OptionsFor(dir));
+  ASSERT_NE(store, nullptr);
+  Result<Bot> bot = store->bots().Get("ws_a", "bot_1");
+  ASSERT_FALSE(bot.ok());
+  EXPECT_EQ(bot.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(bot.status().message().find("variables"), std::string::npos) << bot.status().message();
+}
+
+TEST(MigrationsTest, DamagedPagesAreErrorsNotCrashes) {
+  TempDir dir;
+  const std::string path = OptionsFor(dir).path;
+  {
+    std::unique_ptr<Store> store = OpenOrDie(OptionsFor(dir));
+    ASSERT_NE(store, nullptr);
+    CreateWorkspace(*store, "ws_a");
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(store->bots().Create(MakeBot("ws_a", "bot_" + std::to_string(i))).ok());
+    }
+  }  // closing checkpoints the WAL into the main file
+  std::string bytes = ReadFile(path);
+  ASSERT_GT(bytes.size(), 8192u);
+  for (size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 + 7);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(OptionsFor(dir));
+  if (!store.ok()) {
+    EXPECT_EQ(store.status().code(), StatusCode::kCorruption) << store.status().ToString();
+    return;
+  }
+  Result<Page<Bot>> page = (*store)->bots().List("ws_a", {});
+  if (!page.ok()) {
+    EXPECT_EQ(page.status().code(), StatusCode::kCorruption) << page.status().ToString();
+  }
+  Result<Bot> bot = (*store)->bots().Get("ws_a", "bot_1");
+  if (!bot.ok()) {
+    EXPECT_TRUE(bot.status().code() == StatusCode::kCorruption ||
+                bot.status().code() == StatusCode::kNotFound)
+        << bot.status().ToString();
+  }
+}
+
 TEST(MigrationsTest, MissingFolderIsAnError) {
   SqliteOptions options;
   options.path = "/tmp/kiln_no_such_folder_for_tests/sub/kiln.db";

@@ -37,8 +37,8 @@ TEST_F(BotStoreTest, CreateThenGetReturnsWhatWasStored) {
   bot.config.model_params.top_k = 3;
   bot.config.knowledge_ids = {"kb_1"};
   bot.config.follow_up = true;
-  bot.revision = 42;        // ignored: a new bot starts at 1
-  bot.latest_version = 9;   // ignored: a new bot is unpublished
+  bot.revision = 42;       // ignored: a new bot starts at 1
+  bot.latest_version = 9;  // ignored: a new bot is unpublished
   ASSERT_TRUE(bots().Create(bot).ok());
 
   Result<Bot> got = bots().Get("ws_a", "bot_1");

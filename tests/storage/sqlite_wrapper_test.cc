@@ -1,12 +1,11 @@
 // The RAII SQLite layer: statement cache, sticky bind errors, error mapping,
 // transactions.
-#include "storage/internal/sqlite.h"
-
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <string>
 
+#include "storage/internal/sqlite.h"
 #include "tests/storage/test_util.h"
 
 namespace kiln::storage::internal {
@@ -20,9 +19,10 @@ class SqliteWrapperTest : public ::testing::Test {
     Result<std::unique_ptr<Connection>> conn = Open();
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     conn_ = std::move(conn).value();
-    ASSERT_TRUE(conn_->Exec("PRAGMA journal_mode = WAL; "
-                            "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL "
-                            "CHECK (n >= 0), d REAL, s TEXT);")
+    ASSERT_TRUE(conn_
+                    ->Exec("PRAGMA journal_mode = WAL; "
+                           "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL "
+                           "CHECK (n >= 0), d REAL, s TEXT);")
                     .ok());
   }
   Result<std::unique_ptr<Connection>> Open() {
@@ -41,7 +41,9 @@ class SqliteWrapperTest : public ::testing::Test {
 TEST_F(SqliteWrapperTest, BindsAndReadsEveryType) {
   Result<Statement> insert = conn_->Prepare("INSERT INTO t (id, n, d, s) VALUES (?1, ?2, ?3, ?4)");
   ASSERT_TRUE(insert.ok());
-  insert->BindText(1, std::string_view("a\0b", 3)).BindInt64(2, INT64_MAX).BindDouble(3, 2.5)
+  insert->BindText(1, std::string_view("a\0b", 3))
+      .BindInt64(2, INT64_MAX)
+      .BindDouble(3, 2.5)
       .BindNull(4);
   ASSERT_TRUE(insert->Run().ok());
 

@@ -15,7 +15,8 @@
 
 namespace kiln::testing {
 
-ServerProcess::ServerProcess() {
+ServerProcess::ServerProcess(std::vector<std::string> extra_args)
+    : extra_args_(std::move(extra_args)) {
   char tmpl[] = "/tmp/kiln-test-XXXXXX";
   root_ = ::mkdtemp(tmpl);
   data_dir_ = root_ + "/data";
@@ -39,8 +40,13 @@ bool ServerProcess::Start() {
     ::dup2(log, 1);
     ::dup2(log, 2);
     ::setenv("KILN_ADMIN_KEY", kAdminKey, 1);
-    ::execl(bin, "kiln", "serve", "--port", "0", "--data", data_dir_.c_str(),
-            "--port-file", port_file.c_str(), "--log-level", "warning", nullptr);
+    std::vector<std::string> args = {"kiln", "serve", "--port", "0", "--data", data_dir_,
+                                     "--port-file", port_file, "--log-level", "warning"};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin, argv.data());
     ::_exit(127);
   }
   for (int i = 0; i < 500; ++i) {  // up to 10 s

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace kiln::testing {
 
@@ -12,8 +13,9 @@ class ServerProcess {
  public:
   static constexpr const char* kAdminKey = "kiln_test_admin_key_0123456789abcdef";
 
-  // Makes a fresh data folder (removed by the destructor) and starts the server.
-  ServerProcess();
+  // Makes a fresh data folder (removed by the destructor) and starts the server
+  // with `extra_args` added to `kiln serve`.
+  explicit ServerProcess(std::vector<std::string> extra_args = {});
   ~ServerProcess();
 
   // (Re)starts the server on the same data folder; returns false if it did not come up.
@@ -33,6 +35,7 @@ class ServerProcess {
   std::string log_path() const { return data_dir_ + "/../server.log"; }
 
  private:
+  std::vector<std::string> extra_args_;
   std::string root_;      // temp folder holding data/ and server.log
   std::string data_dir_;
   pid_t pid_ = -1;

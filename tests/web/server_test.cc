@@ -111,6 +111,21 @@ TEST(Server, ClientThatVanishesMidRequestDoesNotHurt) {
   EXPECT_EQ(Http(server.port(), "GET", "/healthz").status, 200);
 }
 
+TEST(Server, IdleKeepAliveConnectionsAreClosed) {
+  ServerProcess server({"--idle-timeout", "1"});
+  HttpConnection conn(server.port());
+  ASSERT_EQ(conn.Request("GET", "/healthz").status, 200);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(conn.WaitForClose(5000));
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(waited, 0.5);
+  EXPECT_LT(waited, 4.0);
+  // A slow-loris request that never finishes its header is cut off too.
+  HttpConnection slow(server.port());
+  slow.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  EXPECT_TRUE(slow.WaitForClose(5000));
+}
+
 TEST(Server, GracefulShutdownFinishesInFlightRequest) {
   ServerProcess server;
   HttpConnection idle(server.port());
