@@ -50,7 +50,8 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     cmd.kind = Command::Kind::kVersion;
     return cmd;
   }
-  if (args[0] != "serve") return InvalidArgument("unknown command '" + args[0] + "'; see kiln --help");
+  if (args[0] != "serve")
+    return InvalidArgument("unknown command '" + args[0] + "'; see kiln --help");
   cmd.kind = Command::Kind::kServe;
   for (size_t i = 1; i < args.size(); ++i) {
     std::string flag = args[i];

@@ -14,7 +14,7 @@ struct ServeOptions {
   std::string data_dir = "./data";
   int io_threads = 2;
   int idle_timeout_s = 60;  // keep-alive connections idle this long are closed
-  std::string port_file;  // when set, the bound port is written here once listening
+  std::string port_file;    // when set, the bound port is written here once listening
   std::string log_level = "info";
 };
 

@@ -53,8 +53,9 @@ Status Serve(const ServeOptions& options) {
   KILN_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(db_options));
 
   const char* env_key = std::getenv("KILN_ADMIN_KEY");
-  KILN_ASSIGN_OR_RETURN(std::string generated,
-                        web::BootstrapAdminKey(store->keys(), env_key ? env_key : "", UnixSeconds()));
+  KILN_ASSIGN_OR_RETURN(
+      std::string generated,
+      web::BootstrapAdminKey(store->keys(), env_key ? env_key : "", UnixSeconds()));
   if (!generated.empty()) {
     std::cout << "Generated the admin API key (shown only this once; only its hash is stored):\n  "
               << generated << "\n"

@@ -24,14 +24,16 @@ struct Voidify {
 
 }  // namespace kiln::internal
 
-#define KILN_CHECK(cond)                       \
-  (cond) ? (void)0                             \
-         : ::kiln::internal::Voidify() &       \
+#define KILN_CHECK(cond)                 \
+  (cond) ? (void)0                       \
+         : ::kiln::internal::Voidify() & \
                ::kiln::internal::CheckFailure(__FILE__, __LINE__, #cond).stream()
 
 #ifdef NDEBUG
-#define KILN_DCHECK(cond) \
-  true ? (void)0 : ::kiln::internal::Voidify() & ::kiln::internal::CheckFailure(__FILE__, __LINE__, #cond).stream()
+#define KILN_DCHECK(cond)              \
+  true ? (void)0                       \
+       : ::kiln::internal::Voidify() & \
+             ::kiln::internal::CheckFailure(__FILE__, __LINE__, #cond).stream()
 #else
 #define KILN_DCHECK(cond) KILN_CHECK(cond)
 #endif

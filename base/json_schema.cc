@@ -23,7 +23,8 @@ bool MatchesType(const json& v, const std::string& type) {
   if (type == "integer") {
     if (v.is_number_integer()) return true;
     // 3.0 is an integer in JSON Schema.
-    return v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>()));
+    return v.is_number_float() &&
+           v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>()));
   }
   if (type == "number") return v.is_number();
   if (type == "boolean") return v.is_boolean();
@@ -40,7 +41,8 @@ std::string TypeName(const json& v) {
 }
 
 std::string NumberText(double d) {
-  if (d == static_cast<double>(static_cast<int64_t>(d))) return std::to_string(static_cast<int64_t>(d));
+  if (d == static_cast<double>(static_cast<int64_t>(d)))
+    return std::to_string(static_cast<int64_t>(d));
   std::string s = std::to_string(d);
   while (!s.empty() && s.back() == '0') s.pop_back();
   return s;
@@ -117,7 +119,8 @@ Status ValidateArray(const json& v, const json& s, const std::string& path) {
     }
   }
   if (auto it = s.find("items"); it != s.end() && it->is_object()) {
-    for (size_t i = 0; i < v.size(); ++i) KILN_RETURN_IF_ERROR(Validate(v[i], *it, JoinIndex(path, i)));
+    for (size_t i = 0; i < v.size(); ++i)
+      KILN_RETURN_IF_ERROR(Validate(v[i], *it, JoinIndex(path, i)));
   }
   return Status::OK();
 }

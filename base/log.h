@@ -38,7 +38,7 @@ class LogMessage {
 #define KILN_LOG_LEVEL_WARNING ::kiln::LogLevel::kWarning
 #define KILN_LOG_LEVEL_ERROR ::kiln::LogLevel::kError
 
-#define KILN_LOG(severity)                                     \
-  if (KILN_LOG_LEVEL_##severity < ::kiln::GetLogLevel()) {     \
-  } else                                                       \
+#define KILN_LOG(severity)                                 \
+  if (KILN_LOG_LEVEL_##severity < ::kiln::GetLogLevel()) { \
+  } else                                                   \
     ::kiln::internal::LogMessage(KILN_LOG_LEVEL_##severity, __FILE__, __LINE__).stream()

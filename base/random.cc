@@ -2,11 +2,13 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 
 #include "base/check.h"
-#include "base/clock.h"
 
 namespace kiln {
 namespace {
@@ -43,8 +45,18 @@ std::string RandomAlnum(size_t n) {
 }
 
 std::string NewId(std::string_view prefix) {
-  // Microseconds since the epoch in 10 base-62 digits (enough for ~26,000 years).
-  uint64_t t = static_cast<uint64_t>(UnixMillis()) * 1000;
+  // Microseconds since the epoch in 10 base-62 digits (enough for ~26,000 years),
+  // strictly increasing within the process so that ids made in the same
+  // microsecond still sort in creation order.
+  static std::atomic<uint64_t> last{0};
+  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  uint64_t prev = last.load(std::memory_order_relaxed);
+  uint64_t t;
+  do {
+    t = std::max(now, prev + 1);
+  } while (!last.compare_exchange_weak(prev, t, std::memory_order_relaxed));
   char time_part[10];
   for (int i = 9; i >= 0; --i) {
     time_part[i] = kAlphabet[t % 62];

@@ -15,7 +15,8 @@ void SecureRandomBytes(void* out, size_t n);
 std::string RandomAlnum(size_t n);
 
 // An opaque, sortable-by-creation id: prefix + "_" + 10 time chars + 12 random chars,
-// e.g. "bot_0kTz3b9QxA7fG2pLmNc1Rv". Lexicographic order follows creation time.
+// e.g. "bot_0kTz3b9QxA7fG2pLmNc1Rv". Lexicographic order follows creation order
+// within a process (the time part strictly increases) and time across processes.
 std::string NewId(std::string_view prefix);
 
 }  // namespace kiln

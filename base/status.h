@@ -26,9 +26,9 @@ enum class StatusCode {
   kResourceExhausted,   // busy, retry later (429)
   kCancelled,
   kDeadlineExceeded,
-  kCorruption,          // stored or outside bytes are malformed
-  kUnavailable,         // a dependency is down (503)
-  kInternal,            // a bug or an unexpected failure (500)
+  kCorruption,   // stored or outside bytes are malformed
+  kUnavailable,  // a dependency is down (503)
+  kInternal,     // a bug or an unexpected failure (500)
 };
 
 // Stable lower-case name of a code, used in error envelopes ("not_found").
@@ -88,15 +88,19 @@ inline Status Cancelled(std::string msg) { return Status(StatusCode::kCancelled,
 inline Status DeadlineExceeded(std::string msg) {
   return Status(StatusCode::kDeadlineExceeded, std::move(msg));
 }
-inline Status Corruption(std::string msg) { return Status(StatusCode::kCorruption, std::move(msg)); }
-inline Status Unavailable(std::string msg) { return Status(StatusCode::kUnavailable, std::move(msg)); }
+inline Status Corruption(std::string msg) {
+  return Status(StatusCode::kCorruption, std::move(msg));
+}
+inline Status Unavailable(std::string msg) {
+  return Status(StatusCode::kUnavailable, std::move(msg));
+}
 inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
 
 }  // namespace kiln
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define KILN_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::kiln::Status kiln_status_ = (expr);       \
+#define KILN_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::kiln::Status kiln_status_ = (expr);        \
     if (!kiln_status_.ok()) return kiln_status_; \
   } while (0)

@@ -17,12 +17,12 @@ struct BotVariable {
 
 // Sampling settings for the bot's model. Defaults are what a new bot gets.
 struct ModelParams {
-  double temperature = 0.7;       // [0, 2]
-  double top_p = 0.9;             // (0, 1]
-  int top_k = 40;                 // 0 = off
-  int max_tokens = 512;           // [1, 32768]
-  double presence_penalty = 0.0;  // [-2, 2]
-  double frequency_penalty = 0.0; // [-2, 2]
+  double temperature = 0.7;        // [0, 2]
+  double top_p = 0.9;              // (0, 1]
+  int top_k = 40;                  // 0 = off
+  int max_tokens = 512;            // [1, 32768]
+  double presence_penalty = 0.0;   // [-2, 2]
+  double frequency_penalty = 0.0;  // [-2, 2]
   bool operator==(const ModelParams&) const = default;
 };
 
@@ -31,7 +31,7 @@ struct BotConfig {
   std::string name;
   std::string description;
   std::string avatar_url;
-  std::string persona;  // the instructions; may use {{variable}}
+  std::string persona;                          // the instructions; may use {{variable}}
   std::string model = "smollm2-135m-instruct";  // name of a loaded model
   ModelParams model_params;
   std::string opening_message;
@@ -47,12 +47,12 @@ struct BotConfig {
 };
 
 struct Bot {
-  std::string id;            // "bot_..."
+  std::string id;  // "bot_..."
   std::string workspace_id;
-  BotConfig config;          // the draft
-  int64_t revision = 0;      // bumped by every update; for optimistic concurrency
-  int latest_version = 0;    // highest published version, 0 = never published
-  int64_t created_at = 0;    // Unix seconds
+  BotConfig config;        // the draft
+  int64_t revision = 0;    // bumped by every update; for optimistic concurrency
+  int latest_version = 0;  // highest published version, 0 = never published
+  int64_t created_at = 0;  // Unix seconds
   int64_t updated_at = 0;
 };
 
@@ -67,10 +67,10 @@ struct BotVersion {
 
 // An API key's public record. The secret itself is never stored, only its SHA-256.
 struct ApiKey {
-  std::string id;            // "key_..."
+  std::string id;  // "key_..."
   std::string name;
   std::string workspace_id;
-  std::string prefix;        // first characters of the secret, shown in lists ("kiln_AbC1")
+  std::string prefix;  // first characters of the secret, shown in lists ("kiln_AbC1")
   bool admin = false;
   int64_t created_at = 0;
 };

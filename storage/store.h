@@ -42,8 +42,7 @@ class BotRepository {
   virtual Result<BotVersion> Publish(std::string_view workspace_id, std::string_view id,
                                      std::string_view note, int64_t now) = 0;
   // Highest version first; the cursor pages through versions.
-  virtual Result<Page<BotVersion>> ListVersions(std::string_view workspace_id,
-                                                std::string_view id,
+  virtual Result<Page<BotVersion>> ListVersions(std::string_view workspace_id, std::string_view id,
                                                 const ListOptions& options) = 0;
   virtual Result<BotVersion> GetVersion(std::string_view workspace_id, std::string_view id,
                                         int version) = 0;

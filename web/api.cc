@@ -52,10 +52,9 @@ Status ValidateParam(const ParamDoc& doc, const json& value) {
 }  // namespace
 
 Api::Api(storage::Store* store, ApiOptions options)
-    : store_(store), options_(std::move(options)), auth_(&store->keys()),
-      started_(MonoNow()) {
-  AddSystemRoutes(router_, SystemDeps{&router_, [this] { return metrics_.get(); },
-                                      options_.version, started_});
+    : store_(store), options_(std::move(options)), auth_(&store->keys()), started_(MonoNow()) {
+  AddSystemRoutes(
+      router_, SystemDeps{&router_, [this] { return metrics_.get(); }, options_.version, started_});
   AddKeyRoutes(router_, store_, &auth_, options_.json_body_limit);
   AddBotRoutes(router_, store_, options_.json_body_limit);
   std::vector<Metrics::RouteLabel> labels;
@@ -91,10 +90,10 @@ Response Api::Handle(Request& request) {
     if (!match.allowed.empty()) {
       std::string allow;
       for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
-      response = web::ErrorResponse(405, "method_not_allowed",
-                                    request.method + " is not allowed on " + request.path +
-                                        "; allowed: " + allow,
-                                    "", request.request_id);
+      response = web::ErrorResponse(
+          405, "method_not_allowed",
+          request.method + " is not allowed on " + request.path + "; allowed: " + allow, "",
+          request.request_id);
       response.SetHeader("Allow", allow);
     } else {
       response = web::ErrorResponse(404, "not_found",

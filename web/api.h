@@ -20,7 +20,7 @@
 namespace kiln::web {
 
 struct ApiOptions {
-  std::string version = "0.0.0";  // reported by /healthz and /openapi.json
+  std::string version = "0.0.0";     // reported by /healthz and /openapi.json
   size_t json_body_limit = 1 << 20;  // default body limit for JSON routes
 };
 

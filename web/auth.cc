@@ -64,20 +64,22 @@ Result<std::string> BootstrapAdminKey(storage::KeyRepository& keys,
     }
     Result<storage::ApiKey> existing = keys.FindBySecretHash(Sha256Hex(configured_secret));
     if (existing.ok()) {
-      if (!existing->admin) return FailedPrecondition("KILN_ADMIN_KEY names a key that is not an admin key");
+      if (!existing->admin)
+        return FailedPrecondition("KILN_ADMIN_KEY names a key that is not an admin key");
       return std::string();
     }
     if (existing.status().code() != StatusCode::kNotFound) return existing.status();
-    storage::ApiKey key{NewId("key"), "admin (KILN_ADMIN_KEY)", "default",
-                        Authenticator::DisplayPrefix(configured_secret), true, now};
+    storage::ApiKey key{NewId("key"), "admin (KILN_ADMIN_KEY)",
+                        "default",    Authenticator::DisplayPrefix(configured_secret),
+                        true,         now};
     KILN_RETURN_IF_ERROR(keys.Create(key, Sha256Hex(configured_secret)));
     return std::string();
   }
   KILN_ASSIGN_OR_RETURN(int admins, keys.CountAdmins());
   if (admins > 0) return std::string();
   std::string secret = Authenticator::NewSecret();
-  storage::ApiKey key{NewId("key"), "admin", "default", Authenticator::DisplayPrefix(secret), true,
-                      now};
+  storage::ApiKey key{NewId("key"), "admin", "default", Authenticator::DisplayPrefix(secret),
+                      true,         now};
   KILN_RETURN_IF_ERROR(keys.Create(key, Sha256Hex(secret)));
   return secret;
 }

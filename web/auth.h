@@ -26,7 +26,7 @@ class Authenticator {
   // Drops a revoked key from the cache.
   void Forget(std::string_view key_id);
 
-  static std::string NewSecret();                      // "kiln_..." (45 characters)
+  static std::string NewSecret();                             // "kiln_..." (45 characters)
   static std::string DisplayPrefix(std::string_view secret);  // "kiln_AbCd"
 
  private:

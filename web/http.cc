@@ -38,6 +38,8 @@ bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
       if (decoded == '\0') return false;
       out->push_back(decoded);
       i += 2;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return false;  // raw control bytes are never valid in a URI
     } else if (c == '+' && plus_is_space) {
       out->push_back(' ');
     } else {

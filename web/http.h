@@ -13,14 +13,14 @@
 namespace kiln::web {
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // percent-decoded path, no query
-  std::multimap<std::string, std::string> query;  // decoded query parameters
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as sent: path and query
+  std::string path;                                          // percent-decoded path, no query
+  std::multimap<std::string, std::string> query;             // decoded query parameters
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_address;
-  std::string request_id;  // set by the server before dispatch
+  std::string request_id;                          // set by the server before dispatch
   std::map<std::string, std::string> path_params;  // set by the router
 
   // First header with this (lower-case) name, or empty.
@@ -46,8 +46,8 @@ struct Response {
 bool ParseTarget(std::string_view target, std::string* path,
                  std::multimap<std::string, std::string>* query);
 
-// Decodes %XX escapes (and '+' as space when `plus_is_space`); false when malformed
-// or when the result would contain a NUL byte.
+// Decodes %XX escapes (and '+' as space when `plus_is_space`); false when malformed,
+// when the input holds raw control bytes, or when the result would contain a NUL.
 bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
 
 }  // namespace kiln::web

@@ -65,7 +65,8 @@ std::string Metrics::RenderPrometheus() const {
              "\"} " + std::to_string(n) + "\n";
     }
   }
-  out += "# HELP kiln_http_request_duration_seconds Time from a request's arrival to its response.\n";
+  out +=
+      "# HELP kiln_http_request_duration_seconds Time from a request's arrival to its response.\n";
   out += "# TYPE kiln_http_request_duration_seconds histogram\n";
   for (size_t i = 0; i <= labels_.size(); ++i) {
     const Slot& slot = slots_[i];

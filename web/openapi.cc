@@ -10,17 +10,28 @@ using nlohmann::json;
 
 const char* ReasonText(int status) {
   switch (status) {
-    case 400: return "The request is malformed or fails validation; param names the field.";
-    case 401: return "Missing or invalid API key.";
-    case 403: return "The key may not do this.";
-    case 404: return "No such resource in the caller's workspace.";
-    case 405: return "The path exists but not with this method.";
-    case 409: return "Conflicts with the current state.";
-    case 413: return "The body is over this route's limit.";
-    case 422: return "Well-formed but cannot be processed.";
-    case 429: return "Busy; retry after the Retry-After header.";
-    case 500: return "Internal error; the request id is logged.";
-    case 503: return "Unavailable; retry after the Retry-After header.";
+    case 400:
+      return "The request is malformed or fails validation; param names the field.";
+    case 401:
+      return "Missing or invalid API key.";
+    case 403:
+      return "The key may not do this.";
+    case 404:
+      return "No such resource in the caller's workspace.";
+    case 405:
+      return "The path exists but not with this method.";
+    case 409:
+      return "Conflicts with the current state.";
+    case 413:
+      return "The body is over this route's limit.";
+    case 422:
+      return "Well-formed but cannot be processed.";
+    case 429:
+      return "Busy; retry after the Retry-After header.";
+    case 500:
+      return "Internal error; the request id is logged.";
+    case 503:
+      return "Unavailable; retry after the Retry-After header.";
   }
   return "Error.";
 }
@@ -42,8 +53,8 @@ std::vector<std::string> PatternParams(const std::string& pattern) {
 }
 
 json Operation(const Route& route) {
-  json op = {{"operationId", route.operation_id}, {"summary", route.summary},
-             {"tags", {route.tag}}};
+  json op = {
+      {"operationId", route.operation_id}, {"summary", route.summary}, {"tags", {route.tag}}};
   op["security"] = route.access == Access::kPublic ? json::array()
                                                    : json::array({{{"bearerAuth", json::array()}}});
   json params = json::array();
@@ -55,7 +66,8 @@ json Operation(const Route& route) {
                        : ParamDoc{name, "", {{"type", "string"}, {"minLength", 1}}, true};
     params.push_back(ParameterJson(doc, "path", true));
   }
-  for (const ParamDoc& doc : route.query_params) params.push_back(ParameterJson(doc, "query", doc.required));
+  for (const ParamDoc& doc : route.query_params)
+    params.push_back(ParameterJson(doc, "query", doc.required));
   if (!params.empty()) op["parameters"] = params;
   if (!route.request_schema.is_null()) {
     op["requestBody"] = {{"required", !route.body_optional},
@@ -76,7 +88,8 @@ json Operation(const Route& route) {
   for (int status : errors) {
     responses[std::to_string(status)] = {
         {"description", ReasonText(status)},
-        {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+        {"content",
+         {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
   }
   op["responses"] = responses;
   return op;

@@ -2,9 +2,8 @@
 // router dispatches on), so /openapi.json always describes what is served.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "web/router.h"
 

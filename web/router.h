@@ -9,11 +9,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "web/http.h"
@@ -40,7 +39,9 @@ struct RequestContext {
   const nlohmann::json& body;
   const Principal& principal;
 
-  const std::string& PathParam(const std::string& name) const { return request.path_params.at(name); }
+  const std::string& PathParam(const std::string& name) const {
+    return request.path_params.at(name);
+  }
 };
 
 using HandlerFn = std::function<Result<Response>(RequestContext&)>;
@@ -65,21 +66,21 @@ struct Route {
   std::string summary;
   std::string tag;
   Access access = Access::kKey;
-  size_t body_limit = 0;                // bytes; 0 = no body expected
-  nlohmann::json request_schema;        // null: no body; validated before the handler runs
-  bool body_optional = false;           // an empty body counts as {}
-  std::vector<ParamDoc> path_params;    // schemas for {name} segments (default: short string)
+  size_t body_limit = 0;              // bytes; 0 = no body expected
+  nlohmann::json request_schema;      // null: no body; validated before the handler runs
+  bool body_optional = false;         // an empty body counts as {}
+  std::vector<ParamDoc> path_params;  // schemas for {name} segments (default: short string)
   std::vector<ParamDoc> query_params;
-  std::vector<ResponseDoc> responses;   // the success responses
-  std::vector<int> errors;              // error statuses this route may answer besides the usual
+  std::vector<ResponseDoc> responses;  // the success responses
+  std::vector<int> errors;             // error statuses this route may answer besides the usual
   std::string content_type = "application/json";  // of success responses
   HandlerFn handler;
 };
 
 struct RouteMatch {
-  const Route* route = nullptr;            // null: no route
+  const Route* route = nullptr;  // null: no route
   std::map<std::string, std::string> params;
-  std::vector<std::string> allowed;        // when the path matched other methods only (405)
+  std::vector<std::string> allowed;  // when the path matched other methods only (405)
 };
 
 class Router {

@@ -70,8 +70,8 @@ bool AcceptableRequestId(std::string_view id) {
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
-  bool idle = true;     // waiting for the next request's first byte
-  bool closing = false; // shutdown asked this connection to finish
+  bool idle = true;      // waiting for the next request's first byte
+  bool closing = false;  // shutdown asked this connection to finish
 };
 
 }  // namespace
@@ -91,8 +91,8 @@ class HttpServer::Impl {
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return Unavailable("cannot listen on " + options_.host + ":" +
-                         std::to_string(options_.port) + ": " + ec.message());
+      return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                         ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(io_, AcceptLoop(), asio::detached);
@@ -253,10 +253,10 @@ class HttpServer::Impl {
       bool target_ok = ParseTarget(req.target, &req.path, &req.query);
       size_t limit = target_ok ? handler_->BodyLimit(req.method, req.path) : 0;
       if (parser.content_length() && *parser.content_length() > limit) {
-        co_await WriteError(*conn, 413, "too_large",
-                            "request body over the limit of " + std::to_string(limit) +
-                                " bytes for this route",
-                            version);
+        co_await WriteError(
+            *conn, 413, "too_large",
+            "request body over the limit of " + std::to_string(limit) + " bytes for this route",
+            version);
         co_return;
       }
       parser.body_limit(limit);
@@ -268,10 +268,10 @@ class HttpServer::Impl {
       conn->stream.expires_after(options_.request_timeout);
       auto [bec, bn] = co_await http::async_read(conn->stream, buffer, parser, kNoThrow);
       if (bec == http::error::body_limit) {
-        co_await WriteError(*conn, 413, "too_large",
-                            "request body over the limit of " + std::to_string(limit) +
-                                " bytes for this route",
-                            version);
+        co_await WriteError(
+            *conn, 413, "too_large",
+            "request body over the limit of " + std::to_string(limit) + " bytes for this route",
+            version);
         co_return;
       }
       if (bec) {
@@ -283,8 +283,8 @@ class HttpServer::Impl {
       auto message = parser.release();
       bool keep_alive = message.keep_alive();
       if (!target_ok) {
-        Response res = handler_->ErrorResponse(400, "invalid_request", "malformed request target",
-                                               request_id);
+        Response res =
+            handler_->ErrorResponse(400, "invalid_request", "malformed request target", request_id);
         co_await Write(*conn, std::move(res), request_id, false, version);
         co_return;
       }
@@ -322,8 +322,7 @@ class HttpServer::Impl {
 
   static bool IsParseError(const beast::error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_target).category() &&
-           ec != http::error::end_of_stream &&
-           ec != http::error::partial_message;
+           ec != http::error::end_of_stream && ec != http::error::partial_message;
   }
 
   static std::string RemoteAddress(Connection& conn) {

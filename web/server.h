@@ -25,7 +25,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port; see HttpServer::port()
   int io_threads = 2;
-  size_t header_limit = 16 * 1024;  // request line + headers; over it -> 431
+  size_t header_limit = 16 * 1024;                    // request line + headers; over it -> 431
   std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
   std::chrono::milliseconds request_timeout{30'000};  // to receive a whole request once begun
   std::chrono::milliseconds shutdown_grace{10'000};   // in-flight requests get this long

@@ -32,15 +32,17 @@ TEST(Cli, VersionAndHelp) {
 }
 
 TEST(Cli, BadInputSaysWhatIsWrong) {
-  EXPECT_NE(ParseCommandLine({"launch"}).status().message().find("unknown command"), std::string::npos);
+  EXPECT_NE(ParseCommandLine({"launch"}).status().message().find("unknown command"),
+            std::string::npos);
   EXPECT_NE(ParseCommandLine({"serve", "--port"}).status().message().find("needs a value"),
             std::string::npos);
   EXPECT_NE(ParseCommandLine({"serve", "--port", "70000"}).status().message().find("--port"),
             std::string::npos);
   EXPECT_NE(ParseCommandLine({"serve", "--port", "8o8o"}).status().message().find("--port"),
             std::string::npos);
-  EXPECT_NE(ParseCommandLine({"serve", "--colour", "red"}).status().message().find("unknown option"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseCommandLine({"serve", "--colour", "red"}).status().message().find("unknown option"),
+      std::string::npos);
   EXPECT_FALSE(ParseCommandLine({"serve", "--data", ""}).ok());
 }
 

@@ -30,7 +30,8 @@ Status Check(const char* text) { return ValidateJson(json::parse(text), kSchema)
 TEST(JsonSchema, AcceptsValidDocuments) {
   EXPECT_TRUE(Check(R"({"name": "a"})").ok());
   EXPECT_TRUE(Check(R"({"name": "abcde", "n": 10, "p": 1, "kind": "b", "tags": ["x", "y"],
-                        "vars": [{"k": "v"}], "either": null, "id": "abc"})").ok());
+                        "vars": [{"k": "v"}], "either": null, "id": "abc"})")
+                  .ok());
   EXPECT_TRUE(Check(R"({"name": "a", "n": 3.0})").ok()) << "3.0 is an integer";
 }
 
@@ -64,7 +65,7 @@ TEST(JsonSchema, NamesTheOffendingField) {
 }
 
 TEST(JsonSchema, LengthsCountCodePointsNotBytes) {
-  EXPECT_TRUE(Check(R"({"name": "知识库机器"})").ok());   // 5 characters, 15 bytes
+  EXPECT_TRUE(Check(R"({"name": "知识库机器"})").ok());     // 5 characters, 15 bytes
   EXPECT_FALSE(Check(R"({"name": "知识库机器人"})").ok());  // 6 characters
   EXPECT_EQ(Utf8Length("😀a"), 2u);
 }

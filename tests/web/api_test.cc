@@ -66,8 +66,9 @@ TEST(Api, RevokedKeyStopsAtOnce) {
   ASSERT_EQ(created.status, 201);
   std::string key = created.json["key"];
   EXPECT_EQ(f.Call("GET", "/v1/bots", "", key).status, 200);  // now cached
-  EXPECT_EQ(f.Call("DELETE", "/v1/keys/" + created.json["id"].get<std::string>(), "",
-                   f.admin_key()).status, 200);
+  EXPECT_EQ(f.Call("DELETE", "/v1/keys/" + created.json["id"].get<std::string>(), "", f.admin_key())
+                .status,
+            200);
   EXPECT_EQ(f.Call("GET", "/v1/bots", "", key).status, 401);
 }
 
@@ -135,10 +136,13 @@ TEST(Api, MetricsCountRequestsByRouteAndStatus) {
   f.Call("GET", "/v1/bots/missing", "", f.admin_key());
   f.Call("GET", "/healthz");
   std::string text = f.Call("GET", "/metrics").raw.body;
-  EXPECT_NE(text.find("kiln_http_requests_total{method=\"GET\",route=\"/v1/bots/{id}\",status=\"404\"} 2"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "kiln_http_requests_total{method=\"GET\",route=\"/v1/bots/{id}\",status=\"404\"} 2"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find("kiln_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"} 1"),
+  EXPECT_NE(text.find("kiln_http_request_duration_seconds_bucket{method=\"GET\",route=\"/"
+                      "healthz\",le=\"+Inf\"} 1"),
             std::string::npos);
   EXPECT_NE(text.find("kiln_http_connections_open"), std::string::npos);
 }

@@ -15,7 +15,8 @@ using nlohmann::json;
 constexpr const char* kAdmin = ServerProcess::kAdminKey;
 
 std::string NewKey(int port, const std::string& workspace) {
-  auto r = Http(port, "POST", "/v1/keys", json{{"name", "k"}, {"workspace", workspace}}.dump(), kAdmin);
+  auto r =
+      Http(port, "POST", "/v1/keys", json{{"name", "k"}, {"workspace", workspace}}.dump(), kAdmin);
   EXPECT_EQ(r.status, 201) << r.body;
   return r.Json()["key"];
 }
@@ -23,13 +24,14 @@ std::string NewKey(int port, const std::string& workspace) {
 TEST(BotsApi, CreateReadUpdateDelete) {
   ServerProcess server;
   int port = server.port();
-  json bot = {{"name", "旅行助手"},
-              {"description", "Plans trips 🚄"},
-              {"persona", "You are {{tone}}. 你好"},
-              {"model_params", {{"temperature", 0.2}}},
-              {"suggested_questions", {"去哪里玩?"}},
-              {"variables", {{{"name", "tone"}, {"description", "voice"}, {"default", "cheerful"}}}},
-              {"follow_up", true}};
+  json bot = {
+      {"name", "旅行助手"},
+      {"description", "Plans trips 🚄"},
+      {"persona", "You are {{tone}}. 你好"},
+      {"model_params", {{"temperature", 0.2}}},
+      {"suggested_questions", {"去哪里玩?"}},
+      {"variables", {{{"name", "tone"}, {"description", "voice"}, {"default", "cheerful"}}}},
+      {"follow_up", true}};
   auto created = Http(port, "POST", "/v1/bots", bot.dump(), kAdmin);
   ASSERT_EQ(created.status, 201) << created.body;
   json c = created.Json();
@@ -113,7 +115,8 @@ TEST(BotsApi, PaginationAndSearch) {
 TEST(BotsApi, PublishFreezesNumberedVersions) {
   ServerProcess server;
   int port = server.port();
-  std::string id = Http(port, "POST", "/v1/bots", R"({"name": "v", "persona": "one"})", kAdmin).Json()["id"];
+  std::string id =
+      Http(port, "POST", "/v1/bots", R"({"name": "v", "persona": "one"})", kAdmin).Json()["id"];
   auto v1 = Http(port, "POST", "/v1/bots/" + id + "/publish", R"({"note": "first"})", kAdmin);
   ASSERT_EQ(v1.status, 201) << v1.body;
   EXPECT_EQ(v1.Json()["version"], 1);
@@ -122,8 +125,12 @@ TEST(BotsApi, PublishFreezesNumberedVersions) {
   EXPECT_EQ(v2.Json()["version"], 2);
   Http(port, "PATCH", "/v1/bots/" + id, R"j({"persona": "three (draft)"})j", kAdmin);
 
-  EXPECT_EQ(Http(port, "GET", "/v1/bots/" + id + "/versions/1", "", kAdmin).Json()["config"]["persona"], "one");
-  EXPECT_EQ(Http(port, "GET", "/v1/bots/" + id + "/versions/2", "", kAdmin).Json()["config"]["persona"], "two");
+  EXPECT_EQ(
+      Http(port, "GET", "/v1/bots/" + id + "/versions/1", "", kAdmin).Json()["config"]["persona"],
+      "one");
+  EXPECT_EQ(
+      Http(port, "GET", "/v1/bots/" + id + "/versions/2", "", kAdmin).Json()["config"]["persona"],
+      "two");
   EXPECT_EQ(Http(port, "GET", "/v1/bots/" + id + "/versions/3", "", kAdmin).status, 404);
   EXPECT_EQ(Http(port, "GET", "/v1/bots/" + id + "/versions/abc", "", kAdmin).status, 404);
   json bot = Http(port, "GET", "/v1/bots/" + id, "", kAdmin).Json();
@@ -145,12 +152,14 @@ TEST(BotsApi, ConcurrentWritesAllLand) {
     threads.emplace_back([&, t] {
       HttpConnection conn(port);
       for (int i = 0; i < 25; ++i) {
-        auto c = conn.Request("POST", "/v1/bots", json{{"name", "t" + std::to_string(t)}}.dump(), kAdmin);
+        auto c = conn.Request("POST", "/v1/bots", json{{"name", "t" + std::to_string(t)}}.dump(),
+                              kAdmin);
         (c.status == 201 ? created : failed)++;
         // Everyone appends to the same bot's questions: none may be lost.
-        auto p = conn.Request("PATCH", "/v1/bots/" + id,
-                              json{{"description", "t" + std::to_string(t) + "-" + std::to_string(i)}}.dump(),
-                              kAdmin);
+        auto p = conn.Request(
+            "PATCH", "/v1/bots/" + id,
+            json{{"description", "t" + std::to_string(t) + "-" + std::to_string(i)}}.dump(),
+            kAdmin);
         (p.status == 200 ? patched : failed)++;
       }
     });
@@ -162,7 +171,9 @@ TEST(BotsApi, ConcurrentWritesAllLand) {
   size_t total = 0;
   std::string cursor;
   for (;;) {
-    json page = Http(port, "GET", "/v1/bots?limit=100" + (cursor.empty() ? "" : "&cursor=" + cursor), "", kAdmin).Json();
+    json page = Http(port, "GET",
+                     "/v1/bots?limit=100" + (cursor.empty() ? "" : "&cursor=" + cursor), "", kAdmin)
+                    .Json();
     total += page["data"].size();
     if (!page["has_more"].get<bool>()) break;
     cursor = page["next_cursor"];
@@ -173,7 +184,8 @@ TEST(BotsApi, ConcurrentWritesAllLand) {
 TEST(BotsApi, RestartKeepsData) {
   ServerProcess server;
   std::string key = NewKey(server.port(), "keep");
-  std::string id = Http(server.port(), "POST", "/v1/bots", R"({"name": "persistent 持久"})", key).Json()["id"];
+  std::string id =
+      Http(server.port(), "POST", "/v1/bots", R"({"name": "persistent 持久"})", key).Json()["id"];
   Http(server.port(), "POST", "/v1/bots/" + id + "/publish", "", key);
   ASSERT_EQ(server.Stop(), 0);
   ASSERT_TRUE(server.Start());

@@ -1,7 +1,6 @@
 // kill -9 in the middle of a burst of writes loses no acknowledged write.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <mutex>
@@ -26,9 +25,10 @@ TEST(Durability, KillNineLosesNoAcknowledgedWrite) {
     writers.emplace_back([&, t] {
       HttpConnection conn(port);
       for (int i = 0; !stop; ++i) {
-        auto r = conn.Request("POST", "/v1/bots",
-                              json{{"name", "burst " + std::to_string(t) + "/" + std::to_string(i)}}.dump(),
-                              ServerProcess::kAdminKey);
+        auto r = conn.Request(
+            "POST", "/v1/bots",
+            json{{"name", "burst " + std::to_string(t) + "/" + std::to_string(i)}}.dump(),
+            ServerProcess::kAdminKey);
         if (r.status != 201) break;  // the server is gone
         std::lock_guard<std::mutex> lock(mu);
         acknowledged.push_back(r.Json()["id"]);

@@ -1,17 +1,19 @@
 // /openapi.json is generated from the route table, and what handlers return
 // conforms to the schemas it publishes.
+#include "web/openapi.h"
+
 #include <gtest/gtest.h>
 
 #include "base/json_schema.h"
 #include "tests/web/api_fixture.h"
-#include "web/openapi.h"
 
 namespace kiln::web {
 namespace {
 
 using nlohmann::json;
 
-json ResolveSchema(const json& doc, const std::string& path, const std::string& method, int status) {
+json ResolveSchema(const json& doc, const std::string& path, const std::string& method,
+                   int status) {
   return doc["paths"][path][method]["responses"][std::to_string(status)]["content"]
             ["application/json"]["schema"];
 }

@@ -71,10 +71,12 @@ TEST(ParseTarget, DecodesPathAndQuery) {
 TEST(ParseTarget, RejectsHostileTargets) {
   std::string path;
   std::multimap<std::string, std::string> query;
-  for (const char* bad : {"", "v1/bots", "http://x/y", "/a%", "/a%2", "/a%zz", "/a%00b",
-                          "/a?x=%", "/a?%GG=1"}) {
+  for (const char* bad : {"", "v1/bots", "http://x/y", "/a%", "/a%2", "/a%zz", "/a%00b", "/a?x=%",
+                          "/a?%GG=1", "/\x01", "/a?x=\x7f", "/a\tb"}) {
     EXPECT_FALSE(ParseTarget(bad, &path, &query)) << bad;
   }
+  // Found by fuzz_http_target: a raw NUL inside the target.
+  EXPECT_FALSE(ParseTarget(std::string_view("/\x01\x00", 3), &path, &query));
 }
 
 }  // namespace

@@ -40,8 +40,8 @@ bool ServerProcess::Start() {
     ::dup2(log, 1);
     ::dup2(log, 2);
     ::setenv("KILN_ADMIN_KEY", kAdminKey, 1);
-    std::vector<std::string> args = {"kiln", "serve", "--port", "0", "--data", data_dir_,
-                                     "--port-file", port_file, "--log-level", "warning"};
+    std::vector<std::string> args = {"kiln",    "serve",       "--port",  "0",           "--data",
+                                     data_dir_, "--port-file", port_file, "--log-level", "warning"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

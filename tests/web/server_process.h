@@ -36,7 +36,7 @@ class ServerProcess {
 
  private:
   std::vector<std::string> extra_args_;
-  std::string root_;      // temp folder holding data/ and server.log
+  std::string root_;  // temp folder holding data/ and server.log
   std::string data_dir_;
   pid_t pid_ = -1;
   int port_ = 0;

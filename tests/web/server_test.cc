@@ -1,8 +1,7 @@
 // The real `kiln serve` binary over real sockets: HTTP behaviour, limits,
 // malformed input, and graceful shutdown.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <thread>
 
@@ -59,7 +58,8 @@ TEST(Server, OversizedBodyIs413AndServerKeepsServing) {
   HttpConnection conn(server.port());
   std::string chunk(300000, 'y');
   std::string req = std::string("POST /v1/bots HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") +
-                    kKey + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+                    kKey +
+                    "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
   conn.SendRaw(req);
   for (int i = 0; i < 5; ++i) {
     char size[32];
@@ -133,9 +133,10 @@ TEST(Server, GracefulShutdownFinishesInFlightRequest) {
   // A request whose body is still arriving when SIGTERM lands.
   HttpConnection busy(server.port());
   std::string body = R"({"name": "made during shutdown"})";
-  std::string head = std::string("POST /v1/bots HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") +
-                     kKey + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n";
+  std::string head =
+      std::string("POST /v1/bots HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") + kKey +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n";
   ASSERT_TRUE(busy.SendRaw(head + body.substr(0, 10)));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   server.Signal(SIGTERM);

@@ -49,14 +49,21 @@ json ConfigProperties() {
   return {
       {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}, {"pattern", kNotBlank}}},
       {"description", Text(2000)},
-      {"avatar_url", {{"type", "string"}, {"maxLength", 2048}, {"pattern", "^(https?://[^ \\t\\n\\r\\f\\v]+)?$"}}},
+      {"avatar_url",
+       {{"type", "string"},
+        {"maxLength", 2048},
+        {"pattern", "^(https?://[^ \\t\\n\\r\\f\\v]+)?$"}}},
       {"persona", Text(20000)},
-      {"model", {{"type", "string"}, {"minLength", 1}, {"maxLength", 128},
-                 {"pattern", "^[A-Za-z0-9][A-Za-z0-9._:/-]*$"}}},
+      {"model",
+       {{"type", "string"},
+        {"minLength", 1},
+        {"maxLength", 128},
+        {"pattern", "^[A-Za-z0-9][A-Za-z0-9._:/-]*$"}}},
       {"model_params", model_params},
       {"opening_message", Text(2000)},
       {"suggested_questions",
-       {{"type", "array"}, {"maxItems", 10},
+       {{"type", "array"},
+        {"maxItems", 10},
         {"items", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}}}},
       {"variables", {{"type", "array"}, {"maxItems", 50}, {"items", variable}}},
       {"knowledge_ids", IdList(20)},
@@ -84,8 +91,8 @@ json BotSchema() {
   json props = ConfigProperties();
   json required = json::array();
   for (auto it = props.begin(); it != props.end(); ++it) required.push_back(it.key());
-  props["model_params"]["required"] = {"temperature", "top_p", "top_k", "max_tokens",
-                                       "presence_penalty", "frequency_penalty"};
+  props["model_params"]["required"] = {
+      "temperature", "top_p", "top_k", "max_tokens", "presence_penalty", "frequency_penalty"};
   props["id"] = {{"type", "string"}};
   props["object"] = {{"const", "bot"}};
   props["published_version"] = {{"type", {"integer", "null"}}};
@@ -94,7 +101,9 @@ json BotSchema() {
   for (const char* key : {"id", "object", "published_version", "created_at", "updated_at"}) {
     required.push_back(key);
   }
-  return {{"type", "object"}, {"required", required}, {"additionalProperties", false},
+  return {{"type", "object"},
+          {"required", required},
+          {"additionalProperties", false},
           {"properties", props}};
 }
 
@@ -123,8 +132,11 @@ json BotJson(const storage::Bot& bot) {
 }
 
 json VersionJson(const storage::BotVersion& v) {
-  return {{"object", "bot_version"}, {"bot_id", v.bot_id}, {"version", v.version},
-          {"note", v.note}, {"config", storage::BotConfigToJson(v.config)},
+  return {{"object", "bot_version"},
+          {"bot_id", v.bot_id},
+          {"version", v.version},
+          {"note", v.note},
+          {"config", storage::BotConfigToJson(v.config)},
           {"created_at", v.created_at}};
 }
 
@@ -160,12 +172,7 @@ ParamDoc BotIdParam() { return IdParam("id", "The bot's id."); }
 void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   storage::BotRepository* bots = &store->bots();
 
-  Route create;
-  create.method = "POST";
-  create.pattern = "/v1/bots";
-  create.operation_id = "createBot";
-  create.summary = "Create a bot (its draft)";
-  create.tag = "bots";
+  Route create = NewRoute("POST", "/v1/bots", "createBot", "Create a bot (its draft)", "bots");
   create.body_limit = body_limit;
   create.request_schema = CreateSchema();
   create.responses = {{201, "The new bot.", BotSchema()}};
@@ -183,33 +190,22 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   };
   router.Add(std::move(create));
 
-  Route list;
-  list.method = "GET";
-  list.pattern = "/v1/bots";
-  list.operation_id = "listBots";
-  list.summary = "List the workspace's bots, newest first";
-  list.tag = "bots";
+  Route list =
+      NewRoute("GET", "/v1/bots", "listBots", "List the workspace's bots, newest first", "bots");
   list.query_params = PaginationParams();
-  list.query_params.push_back({"q", "Only bots whose name contains this text.",
-                               {{"type", "string"}, {"maxLength", 100}}});
+  list.query_params.push_back(
+      {"q", "Only bots whose name contains this text.", {{"type", "string"}, {"maxLength", 100}}});
   list.responses = {{200, "A page of bots.", ListSchema(BotSchema())}};
   list.handler = [bots](RequestContext& ctx) -> Result<Response> {
     const std::string* q = ctx.request.Query("q");
-    KILN_ASSIGN_OR_RETURN(auto page, bots->List(ctx.principal.workspace_id,
-                                                ListOptionsFrom(ctx.request),
-                                                q ? std::string_view(*q) : std::string_view()));
-    json data = json::array();
-    for (const auto& bot : page.items) data.push_back(BotJson(bot));
-    return JsonResponse(200, ListEnvelope(std::move(data), page.has_more, page.next_cursor));
+    KILN_ASSIGN_OR_RETURN(auto page,
+                          bots->List(ctx.principal.workspace_id, ListOptionsFrom(ctx.request),
+                                     q ? std::string_view(*q) : std::string_view()));
+    return PageResponse(page, BotJson);
   };
   router.Add(std::move(list));
 
-  Route get;
-  get.method = "GET";
-  get.pattern = "/v1/bots/{id}";
-  get.operation_id = "getBot";
-  get.summary = "One bot's draft";
-  get.tag = "bots";
+  Route get = NewRoute("GET", "/v1/bots/{id}", "getBot", "One bot's draft", "bots");
   get.path_params = {BotIdParam()};
   get.responses = {{200, "The bot.", BotSchema()}};
   get.handler = [bots](RequestContext& ctx) -> Result<Response> {
@@ -218,12 +214,9 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   };
   router.Add(std::move(get));
 
-  Route patch;
-  patch.method = "PATCH";
-  patch.pattern = "/v1/bots/{id}";
-  patch.operation_id = "updateBot";
-  patch.summary = "Change some of a bot's fields; model_params merges field by field";
-  patch.tag = "bots";
+  Route patch =
+      NewRoute("PATCH", "/v1/bots/{id}", "updateBot",
+               "Change some of a bot's fields; model_params merges field by field", "bots");
   patch.body_limit = body_limit;
   patch.request_schema = PatchSchema();
   patch.path_params = {BotIdParam()};
@@ -245,21 +238,10 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   };
   router.Add(std::move(patch));
 
-  Route remove;
-  remove.method = "DELETE";
-  remove.pattern = "/v1/bots/{id}";
-  remove.operation_id = "deleteBot";
-  remove.summary = "Delete a bot and all its versions";
-  remove.tag = "bots";
+  Route remove =
+      NewRoute("DELETE", "/v1/bots/{id}", "deleteBot", "Delete a bot and all its versions", "bots");
   remove.path_params = {BotIdParam()};
-  remove.responses = {{200, "The bot was deleted.",
-                       {{"type", "object"},
-                        {"required", {"id", "object", "deleted"}},
-                        {"additionalProperties", false},
-                        {"properties",
-                         {{"id", {{"type", "string"}}},
-                          {"object", {{"const", "bot"}}},
-                          {"deleted", {{"const", true}}}}}}}};
+  remove.responses = {{200, "The bot was deleted.", DeletedSchema("bot")}};
   remove.handler = [bots](RequestContext& ctx) -> Result<Response> {
     const std::string& id = ctx.PathParam("id");
     KILN_RETURN_IF_ERROR(bots->Delete(ctx.principal.workspace_id, id));
@@ -267,17 +249,13 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   };
   router.Add(std::move(remove));
 
-  Route publish;
-  publish.method = "POST";
-  publish.pattern = "/v1/bots/{id}/publish";
-  publish.operation_id = "publishBot";
-  publish.summary = "Freeze the current draft as the next numbered, immutable version";
-  publish.tag = "bots";
+  Route publish =
+      NewRoute("POST", "/v1/bots/{id}/publish", "publishBot",
+               "Freeze the current draft as the next numbered, immutable version", "bots");
   publish.body_limit = body_limit;
   publish.body_optional = true;
-  publish.request_schema = {{"type", "object"},
-                            {"additionalProperties", false},
-                            {"properties", {{"note", Text(500)}}}};
+  publish.request_schema = {
+      {"type", "object"}, {"additionalProperties", false}, {"properties", {{"note", Text(500)}}}};
   publish.path_params = {BotIdParam()};
   publish.responses = {{201, "The new version.", VersionSchema()}};
   publish.handler = [bots](RequestContext& ctx) -> Result<Response> {
@@ -288,40 +266,31 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   };
   router.Add(std::move(publish));
 
-  Route versions;
-  versions.method = "GET";
-  versions.pattern = "/v1/bots/{id}/versions";
-  versions.operation_id = "listBotVersions";
-  versions.summary = "The bot's published versions, newest first";
-  versions.tag = "bots";
+  Route versions = NewRoute("GET", "/v1/bots/{id}/versions", "listBotVersions",
+                            "The bot's published versions, newest first", "bots");
   versions.path_params = {BotIdParam()};
   versions.query_params = PaginationParams();
   versions.responses = {{200, "A page of versions.", ListSchema(VersionSchema())}};
   versions.handler = [bots](RequestContext& ctx) -> Result<Response> {
-    KILN_ASSIGN_OR_RETURN(auto page, bots->ListVersions(ctx.principal.workspace_id,
-                                                        ctx.PathParam("id"),
-                                                        ListOptionsFrom(ctx.request)));
-    json data = json::array();
-    for (const auto& v : page.items) data.push_back(VersionJson(v));
-    return JsonResponse(200, ListEnvelope(std::move(data), page.has_more, page.next_cursor));
+    KILN_ASSIGN_OR_RETURN(auto page,
+                          bots->ListVersions(ctx.principal.workspace_id, ctx.PathParam("id"),
+                                             ListOptionsFrom(ctx.request)));
+    return PageResponse(page, VersionJson);
   };
   router.Add(std::move(versions));
 
-  Route version;
-  version.method = "GET";
-  version.pattern = "/v1/bots/{id}/versions/{version}";
-  version.operation_id = "getBotVersion";
-  version.summary = "One published version";
-  version.tag = "bots";
+  Route version = NewRoute("GET", "/v1/bots/{id}/versions/{version}", "getBotVersion",
+                           "One published version", "bots");
   version.path_params = {BotIdParam(),
-                         {"version", "The version number.",
+                         {"version",
+                          "The version number.",
                           {{"type", "integer"}, {"minimum", 1}, {"maximum", 2147483647}},
                           true}};
   version.responses = {{200, "The version.", VersionSchema()}};
   version.handler = [bots](RequestContext& ctx) -> Result<Response> {
     int number = std::stoi(ctx.PathParam("version"));  // validated by the pipeline
-    KILN_ASSIGN_OR_RETURN(auto v, bots->GetVersion(ctx.principal.workspace_id,
-                                                   ctx.PathParam("id"), number));
+    KILN_ASSIGN_OR_RETURN(
+        auto v, bots->GetVersion(ctx.principal.workspace_id, ctx.PathParam("id"), number));
     return JsonResponse(200, VersionJson(v));
   };
   router.Add(std::move(version));

@@ -1,10 +1,22 @@
-#include "web/handlers/handlers.h"
-
 #include <charconv>
+
+#include "web/handlers/handlers.h"
 
 namespace kiln::web {
 
 using nlohmann::json;
+
+Route NewRoute(std::string method, std::string pattern, std::string operation_id,
+               std::string summary, std::string tag, Access access) {
+  Route route;
+  route.method = std::move(method);
+  route.pattern = std::move(pattern);
+  route.operation_id = std::move(operation_id);
+  route.summary = std::move(summary);
+  route.tag = std::move(tag);
+  route.access = access;
+  return route;
+}
 
 Response JsonResponse(int status, const json& body) {
   Response res;
@@ -21,9 +33,11 @@ json ListEnvelope(json data, bool has_more, const std::string& next_cursor) {
 
 std::vector<ParamDoc> PaginationParams() {
   return {
-      {"limit", "How many items to return (1 to 100).",
+      {"limit",
+       "How many items to return (1 to 100).",
        {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 20}}},
-      {"cursor", "The next_cursor of the previous page.",
+      {"cursor",
+       "The next_cursor of the previous page.",
        {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}},
   };
 }
@@ -48,10 +62,18 @@ json ListSchema(const json& item_schema) {
             {"next_cursor", {{"type", {"string", "null"}}}}}}};
 }
 
+json DeletedSchema(const char* object) {
+  return {{"type", "object"},
+          {"required", {"id", "object", "deleted"}},
+          {"additionalProperties", false},
+          {"properties",
+           {{"id", {{"type", "string"}}},
+            {"object", {{"const", object}}},
+            {"deleted", {{"const", true}}}}}};
+}
+
 ParamDoc IdParam(const std::string& name, const std::string& description) {
-  return {name, description,
-          {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}},
-          true};
+  return {name, description, {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}, true};
 }
 
 }  // namespace kiln::web

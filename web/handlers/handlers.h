@@ -3,9 +3,8 @@
 #pragma once
 
 #include <functional>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/clock.h"
 #include "storage/store.h"
@@ -28,10 +27,22 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit);
 
 // ---- helpers shared by handlers ----
 
+// A route with its identity filled in; the caller adds schemas and the handler.
+Route NewRoute(std::string method, std::string pattern, std::string operation_id,
+               std::string summary, std::string tag, Access access = Access::kKey);
+
 Response JsonResponse(int status, const nlohmann::json& body);
 
 // The {"data": [...], "has_more": ..., "next_cursor": ...} list envelope.
 nlohmann::json ListEnvelope(nlohmann::json data, bool has_more, const std::string& next_cursor);
+
+// A 200 list response of one page, each item rendered by `to_json`.
+template <typename T, typename ToJson>
+Response PageResponse(const storage::Page<T>& page, ToJson to_json) {
+  nlohmann::json data = nlohmann::json::array();
+  for (const T& item : page.items) data.push_back(to_json(item));
+  return JsonResponse(200, ListEnvelope(std::move(data), page.has_more, page.next_cursor));
+}
 
 // `limit` (1..100, default 20) and `cursor` query parameters, documented once.
 std::vector<ParamDoc> PaginationParams();
@@ -40,6 +51,9 @@ storage::ListOptions ListOptionsFrom(const Request& request);
 
 // The schema of a list response whose items follow `item_schema`.
 nlohmann::json ListSchema(const nlohmann::json& item_schema);
+
+// The schema of {"id", "object": <object>, "deleted": true}.
+nlohmann::json DeletedSchema(const char* object);
 
 // A path parameter that holds an opaque id.
 ParamDoc IdParam(const std::string& name, const std::string& description);

@@ -10,21 +10,19 @@ namespace {
 using nlohmann::json;
 
 const json& WorkspaceSchema() {
-  static const json schema = {{"type", "string"},
-                              {"minLength", 1},
-                              {"maxLength", 63},
-                              {"pattern", "^[a-z0-9][a-z0-9_-]*$"},
-                              {"description", "Workspace name: lower-case letters, digits, - and _."}};
+  static const json schema = {
+      {"type", "string"},
+      {"minLength", 1},
+      {"maxLength", 63},
+      {"pattern", "^[a-z0-9][a-z0-9_-]*$"},
+      {"description", "Workspace name: lower-case letters, digits, - and _."}};
   return schema;
 }
 
 json KeySchema(bool with_secret) {
-  json props = {{"id", {{"type", "string"}}},
-                {"object", {{"const", "api_key"}}},
-                {"name", {{"type", "string"}}},
-                {"workspace", {{"type", "string"}}},
-                {"prefix", {{"type", "string"}}},
-                {"admin", {{"type", "boolean"}}},
+  json props = {{"id", {{"type", "string"}}},         {"object", {{"const", "api_key"}}},
+                {"name", {{"type", "string"}}},       {"workspace", {{"type", "string"}}},
+                {"prefix", {{"type", "string"}}},     {"admin", {{"type", "boolean"}}},
                 {"created_at", {{"type", "integer"}}}};
   json required = {"id", "object", "name", "workspace", "prefix", "admin", "created_at"};
   if (with_secret) {
@@ -38,17 +36,13 @@ json KeySchema(bool with_secret) {
 }
 
 json KeyJson(const storage::ApiKey& key) {
-  return {{"id", key.id},         {"object", "api_key"},    {"name", key.name},
-          {"workspace", key.workspace_id}, {"prefix", key.prefix}, {"admin", key.admin},
+  return {{"id", key.id},
+          {"object", "api_key"},
+          {"name", key.name},
+          {"workspace", key.workspace_id},
+          {"prefix", key.prefix},
+          {"admin", key.admin},
           {"created_at", key.created_at}};
-}
-
-json DeletedSchema(const char* object) {
-  return {{"type", "object"},
-          {"required", {"id", "object", "deleted"}},
-          {"additionalProperties", false},
-          {"properties",
-           {{"id", {{"type", "string"}}}, {"object", {{"const", object}}}, {"deleted", {{"const", true}}}}}};
 }
 
 }  // namespace
@@ -56,22 +50,21 @@ json DeletedSchema(const char* object) {
 void AddKeyRoutes(Router& router, storage::Store* store, Authenticator* auth, size_t body_limit) {
   storage::KeyRepository* keys = &store->keys();
 
-  Route create;
-  create.method = "POST";
-  create.pattern = "/v1/keys";
-  create.operation_id = "createKey";
-  create.summary = "Create an API key for a workspace; the secret is returned only once";
-  create.tag = "keys";
-  create.access = Access::kAdmin;
+  Route create = NewRoute("POST", "/v1/keys", "createKey",
+                          "Create an API key for a workspace; the secret is returned only once",
+                          "keys", Access::kAdmin);
   create.body_limit = body_limit;
-  create.request_schema = {
-      {"type", "object"},
-      {"required", {"name", "workspace"}},
-      {"additionalProperties", false},
-      {"properties",
-       {{"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}, {"pattern", "[^ \\t\\n\\r\\f\\v]"}}},
-        {"workspace", WorkspaceSchema()},
-        {"admin", {{"type", "boolean"}, {"default", false}}}}}};
+  create.request_schema = {{"type", "object"},
+                           {"required", {"name", "workspace"}},
+                           {"additionalProperties", false},
+                           {"properties",
+                            {{"name",
+                              {{"type", "string"},
+                               {"minLength", 1},
+                               {"maxLength", 100},
+                               {"pattern", "[^ \\t\\n\\r\\f\\v]"}}},
+                             {"workspace", WorkspaceSchema()},
+                             {"admin", {{"type", "boolean"}, {"default", false}}}}}};
   create.responses = {{201, "The new key, with its secret.", KeySchema(true)}};
   create.handler = [keys](RequestContext& ctx) -> Result<Response> {
     std::string secret = Authenticator::NewSecret();
@@ -88,30 +81,17 @@ void AddKeyRoutes(Router& router, storage::Store* store, Authenticator* auth, si
   };
   router.Add(std::move(create));
 
-  Route list;
-  list.method = "GET";
-  list.pattern = "/v1/keys";
-  list.operation_id = "listKeys";
-  list.summary = "List live API keys (secrets are never returned)";
-  list.tag = "keys";
-  list.access = Access::kAdmin;
+  Route list = NewRoute("GET", "/v1/keys", "listKeys",
+                        "List live API keys (secrets are never returned)", "keys", Access::kAdmin);
   list.query_params = PaginationParams();
   list.responses = {{200, "A page of keys.", ListSchema(KeySchema(false))}};
   list.handler = [keys](RequestContext& ctx) -> Result<Response> {
     KILN_ASSIGN_OR_RETURN(auto page, keys->List(ListOptionsFrom(ctx.request)));
-    json data = json::array();
-    for (const auto& key : page.items) data.push_back(KeyJson(key));
-    return JsonResponse(200, ListEnvelope(std::move(data), page.has_more, page.next_cursor));
+    return PageResponse(page, KeyJson);
   };
   router.Add(std::move(list));
 
-  Route get;
-  get.method = "GET";
-  get.pattern = "/v1/keys/{id}";
-  get.operation_id = "getKey";
-  get.summary = "One API key";
-  get.tag = "keys";
-  get.access = Access::kAdmin;
+  Route get = NewRoute("GET", "/v1/keys/{id}", "getKey", "One API key", "keys", Access::kAdmin);
   get.path_params = {IdParam("id", "The key's id.")};
   get.responses = {{200, "The key.", KeySchema(false)}};
   get.handler = [keys](RequestContext& ctx) -> Result<Response> {
@@ -120,13 +100,8 @@ void AddKeyRoutes(Router& router, storage::Store* store, Authenticator* auth, si
   };
   router.Add(std::move(get));
 
-  Route remove;
-  remove.method = "DELETE";
-  remove.pattern = "/v1/keys/{id}";
-  remove.operation_id = "deleteKey";
-  remove.summary = "Revoke an API key; it stops working at once";
-  remove.tag = "keys";
-  remove.access = Access::kAdmin;
+  Route remove = NewRoute("DELETE", "/v1/keys/{id}", "deleteKey",
+                          "Revoke an API key; it stops working at once", "keys", Access::kAdmin);
   remove.path_params = {IdParam("id", "The key's id.")};
   remove.errors = {409};
   remove.responses = {{200, "The key was revoked.", DeletedSchema("api_key")}};
@@ -143,13 +118,9 @@ void AddKeyRoutes(Router& router, storage::Store* store, Authenticator* auth, si
   };
   router.Add(std::move(remove));
 
-  Route me;
-  me.method = "GET";
-  me.pattern = "/v1/me";
-  me.operation_id = "getMe";
-  me.summary = "The key making this request: its workspace and whether it is an admin";
-  me.tag = "keys";
-  me.access = Access::kKey;
+  Route me = NewRoute("GET", "/v1/me", "getMe",
+                      "The key making this request: its workspace and whether it is an admin",
+                      "keys", Access::kKey);
   me.responses = {{200, "The calling key.", KeySchema(false)}};
   me.handler = [keys](RequestContext& ctx) -> Result<Response> {
     KILN_ASSIGN_OR_RETURN(auto key, keys->Get(ctx.principal.key_id));

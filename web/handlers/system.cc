@@ -7,14 +7,10 @@ namespace kiln::web {
 using nlohmann::json;
 
 void AddSystemRoutes(Router& router, SystemDeps deps) {
-  Route health;
-  health.method = "GET";
-  health.pattern = "/healthz";
-  health.operation_id = "health";
-  health.summary = "Liveness and version";
-  health.tag = "system";
-  health.access = Access::kPublic;
-  health.responses = {{200, "The server is up.",
+  Route health =
+      NewRoute("GET", "/healthz", "health", "Liveness and version", "system", Access::kPublic);
+  health.responses = {{200,
+                       "The server is up.",
                        {{"type", "object"},
                         {"required", {"status", "version", "uptime_seconds"}},
                         {"properties",
@@ -28,13 +24,8 @@ void AddSystemRoutes(Router& router, SystemDeps deps) {
   };
   router.Add(std::move(health));
 
-  Route metrics;
-  metrics.method = "GET";
-  metrics.pattern = "/metrics";
-  metrics.operation_id = "metrics";
-  metrics.summary = "Prometheus metrics";
-  metrics.tag = "system";
-  metrics.access = Access::kPublic;
+  Route metrics =
+      NewRoute("GET", "/metrics", "metrics", "Prometheus metrics", "system", Access::kPublic);
   metrics.content_type = "text/plain; version=0.0.4";
   metrics.responses = {{200, "Metrics in Prometheus text format.", {{"type", "string"}}}};
   metrics.handler = [deps](RequestContext&) -> Result<Response> {
@@ -45,13 +36,8 @@ void AddSystemRoutes(Router& router, SystemDeps deps) {
   };
   router.Add(std::move(metrics));
 
-  Route openapi;
-  openapi.method = "GET";
-  openapi.pattern = "/openapi.json";
-  openapi.operation_id = "openapi";
-  openapi.summary = "This API's OpenAPI 3.1 document";
-  openapi.tag = "system";
-  openapi.access = Access::kPublic;
+  Route openapi = NewRoute("GET", "/openapi.json", "openapi", "This API's OpenAPI 3.1 document",
+                           "system", Access::kPublic);
   openapi.responses = {{200, "The OpenAPI document.", {{"type", "object"}}}};
   openapi.handler = [deps](RequestContext&) -> Result<Response> {
     // Built per call: it is small, rarely fetched, and then never stale.
