@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <sqlite3.h>
+
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/web/server_process.h"
@@ -152,6 +156,20 @@ TEST(Server, GracefulShutdownFinishesInFlightRequest) {
   auto list = Http(server.port(), "GET", "/v1/bots", "", kKey).Json();
   ASSERT_EQ(list["data"].size(), 1u);
   EXPECT_EQ(list["data"][0]["name"], "made during shutdown");
+}
+
+TEST(Server, RefusesADatabaseFromANewerKiln) {
+  ServerProcess server;
+  ASSERT_EQ(server.Stop(), 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((server.data_dir() + "/kiln.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_FALSE(server.Start()) << "a newer schema must not be opened";
+  std::ifstream log(server.log_path());
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("newer than this kiln supports"), std::string::npos) << text.str();
 }
 
 }  // namespace
