@@ -101,7 +101,7 @@ Response Api::Handle(Request& request) {
                                     request.request_id);
     }
   } else {
-    index = route_index_[match.route];
+    index = route_index_.at(match.route);
     request.path_params = std::move(match.params);
     Result<Response> result = Run(*match.route, request);
     response = result.ok() ? std::move(result).value()

@@ -251,7 +251,10 @@ class HttpServer::Impl {
       req.method = std::string(header.method_string());
       req.target = std::string(header.target());
       bool target_ok = ParseTarget(req.target, &req.path, &req.query);
-      size_t limit = target_ok ? handler_->BodyLimit(req.method, req.path) : 0;
+      // Only a request that carries a body needs its route's limit (which costs
+      // a route match); anything else may not send one.
+      bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
+      size_t limit = target_ok && has_body ? handler_->BodyLimit(req.method, req.path) : 0;
       if (parser.content_length() && *parser.content_length() > limit) {
         co_await WriteError(
             *conn, 413, "too_large",

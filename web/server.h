@@ -38,7 +38,7 @@ class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
   // The largest body accepted for this request; a bigger one is answered 413
-  // without being read.
+  // without being read. Asked only for requests that announce a body.
   virtual size_t BodyLimit(std::string_view method, std::string_view path) = 0;
   virtual Response Handle(Request& request) = 0;
   // A response for a request the server itself refuses (400 malformed, 413, 431, 503).
