@@ -106,8 +106,21 @@ Result<Page<Bot>> SqliteBotRepository::List(std::string_view workspace_id,
 
 Result<Bot> SqliteBotRepository::Update(const Bot& bot) {
   auto writer = db_->LockWriter();
+  return UpdateLocked(*writer, bot);
+}
+
+Result<Bot> SqliteBotRepository::Modify(std::string_view workspace_id, std::string_view id,
+                                        const std::function<Status(Bot&)>& mutate) {
+  auto writer = db_->LockWriter();
+  KILN_ASSIGN_OR_RETURN(Bot bot, SelectBot(*writer, workspace_id, id));
+  KILN_RETURN_IF_ERROR(mutate(bot));
+  // The writer is held, so the revision just read is still the stored one.
+  return UpdateLocked(*writer, bot);
+}
+
+Result<Bot> SqliteBotRepository::UpdateLocked(Connection& writer, const Bot& bot) {
   {
-    KILN_ASSIGN_OR_RETURN(Statement stmt, writer->Prepare(UpdateSql()));
+    KILN_ASSIGN_OR_RETURN(Statement stmt, writer.Prepare(UpdateSql()));
     stmt.BindText(1, bot.id).BindText(2, bot.workspace_id);
     BindBotConfig(stmt, 3, bot.config);
     stmt.BindInt64(18, bot.updated_at).BindInt64(19, bot.revision);
@@ -121,8 +134,8 @@ Result<Bot> SqliteBotRepository::Update(const Bot& bot) {
   // Nothing matched: tell a stale revision (409, reload and retry) from a
   // missing bot (404). Writes are serialized, so nothing changes in between.
   KILN_ASSIGN_OR_RETURN(Statement probe,
-                        writer->Prepare("SELECT revision FROM bots WHERE id = ?1 AND "
-                                        "workspace_id = ?2"));
+                        writer.Prepare("SELECT revision FROM bots WHERE id = ?1 AND "
+                                       "workspace_id = ?2"));
   probe.BindText(1, bot.id).BindText(2, bot.workspace_id);
   KILN_ASSIGN_OR_RETURN(bool exists, probe.Step());
   if (!exists) return BotNotFound(bot.id);

@@ -113,10 +113,21 @@ Status SqliteKeyRepository::Delete(std::string_view id) {
   auto writer = db_->LockWriter();
   KILN_ASSIGN_OR_RETURN(
       Statement stmt,
-      writer->Prepare("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL"));
+      writer->Prepare("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL "
+                      "AND (admin = 0 OR (SELECT count(*) FROM api_keys "
+                      "WHERE admin = 1 AND revoked_at IS NULL) > 1)"));
   stmt.BindText(1, id).BindInt64(2, UnixSeconds());
   KILN_RETURN_IF_ERROR(stmt.Run());
-  return writer->changes() == 0 ? KeyNotFound(id) : Status::OK();
+  if (writer->changes() > 0) return Status::OK();
+  // Nothing changed: a missing key, or the last admin key (writes are serialized,
+  // so the answer cannot change in between).
+  KILN_ASSIGN_OR_RETURN(
+      Statement probe,
+      writer->Prepare("SELECT 1 FROM api_keys WHERE id = ?1 AND revoked_at IS NULL"));
+  probe.BindText(1, id);
+  KILN_ASSIGN_OR_RETURN(bool live, probe.Step());
+  if (!live) return KeyNotFound(id);
+  return FailedPrecondition("refusing to revoke the last admin key");
 }
 
 Result<int> SqliteKeyRepository::CountAdmins() {

@@ -9,6 +9,7 @@
 // behind the same interface.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,12 @@ class BotRepository {
   // still bot.revision; returns the stored bot (revision + 1). FailedPrecondition
   // when someone else updated it first; NotFound when it is gone.
   virtual Result<Bot> Update(const Bot& bot) = 0;
+  // Atomic read-modify-write: reads the bot, lets `mutate` change its config (it
+  // may refuse with a Status, which is returned), and stores it, all while no
+  // other write can run, so concurrent edits never conflict. `mutate` must be
+  // quick and must not call back into the store. Returns the stored bot.
+  virtual Result<Bot> Modify(std::string_view workspace_id, std::string_view id,
+                             const std::function<Status(Bot&)>& mutate) = 0;
   // Deletes the bot and its versions. NotFound when absent.
   virtual Status Delete(std::string_view workspace_id, std::string_view id) = 0;
 
@@ -59,7 +66,9 @@ class KeyRepository {
   virtual Result<ApiKey> Get(std::string_view id) = 0;
   // All live keys, newest first.
   virtual Result<Page<ApiKey>> List(const ListOptions& options) = 0;
-  // Revokes the key (it stops working at once). NotFound when absent or already revoked.
+  // Revokes the key (it stops working at once). NotFound when absent or already
+  // revoked; FailedPrecondition for the last live admin key, so that there is
+  // always one (checked in the same statement, so concurrent revocations agree).
   virtual Status Delete(std::string_view id) = 0;
   virtual Result<int> CountAdmins() = 0;
 };

@@ -18,6 +18,8 @@ class SqliteBotRepository final : public BotRepository {
   Result<Page<Bot>> List(std::string_view workspace_id, const ListOptions& options,
                          std::string_view name_query) override;
   Result<Bot> Update(const Bot& bot) override;
+  Result<Bot> Modify(std::string_view workspace_id, std::string_view id,
+                     const std::function<Status(Bot&)>& mutate) override;
   Status Delete(std::string_view workspace_id, std::string_view id) override;
 
   Result<BotVersion> Publish(std::string_view workspace_id, std::string_view id,
@@ -28,6 +30,8 @@ class SqliteBotRepository final : public BotRepository {
                                 int version) override;
 
  private:
+  // Update() with the writer already held.
+  Result<Bot> UpdateLocked(Connection& writer, const Bot& bot);
   Database* db_;
 };
 

@@ -157,5 +157,46 @@ TEST_F(ConcurrencyTest, ContendedUpdatesRetryWithoutLosingAny) {
   EXPECT_EQ(bot->config.history_turns, 10 + kThreads * kUpdatesPerThread);
 }
 
+TEST_F(ConcurrencyTest, ModifyNeverLosesAConcurrentEdit) {
+  // Regression: PATCH re-read and retried on revision conflicts, and with 8
+  // writers on one bot a request could lose every retry (409).
+  Bot original = MakeBot("ws_a", "bot_shared");
+  ASSERT_TRUE(store_->bots().Create(original).ok());
+  const size_t initial = original.config.suggested_questions.size();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kBotsPerThread; ++i) {
+        Result<Bot> bot = store_->bots().Modify("ws_a", "bot_shared", [&](Bot& b) {
+          b.config.suggested_questions.push_back(std::to_string(t) + "/" + std::to_string(i));
+          return Status::OK();
+        });
+        if (!bot.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  Result<Bot> bot = store_->bots().Get("ws_a", "bot_shared");
+  ASSERT_TRUE(bot.ok());
+  EXPECT_EQ(bot->config.suggested_questions.size(), initial + kThreads * kBotsPerThread);
+  EXPECT_EQ(bot->revision, 1 + kThreads * kBotsPerThread);
+}
+
+TEST_F(ConcurrencyTest, ModifyRefusalChangesNothing) {
+  ASSERT_TRUE(store_->bots().Create(MakeBot("ws_a", "bot_1")).ok());
+  Result<Bot> refused = store_->bots().Modify("ws_a", "bot_1", [](Bot& b) {
+    b.config.name = "changed";
+    return InvalidArgument("no", "name");
+  });
+  EXPECT_EQ(refused.status().param(), "name");
+  EXPECT_NE(store_->bots().Get("ws_a", "bot_1")->config.name, "changed");
+  EXPECT_EQ(
+      store_->bots().Modify("ws_b", "bot_1", [](Bot&) { return Status::OK(); }).status().code(),
+      StatusCode::kNotFound)
+      << "other workspaces' bots are not found";
+}
+
 }  // namespace
 }  // namespace kiln::storage

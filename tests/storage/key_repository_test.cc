@@ -1,7 +1,10 @@
 // API keys: create, find by secret hash, revoke, admin count.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "storage/store.h"
 #include "tests/storage/test_util.h"
@@ -86,6 +89,30 @@ TEST_F(KeyRepositoryTest, RevokedKeyIsGoneEverywhere) {
   EXPECT_EQ(keys().Delete("key_nope").code(), StatusCode::kNotFound);
   // The other key still works.
   EXPECT_TRUE(keys().FindBySecretHash(SecretHash("key_2")).ok());
+}
+
+TEST_F(KeyRepositoryTest, LastAdminKeyCannotBeRevoked) {
+  ASSERT_TRUE(Create("ws_a", "key_1", /*admin=*/true).ok());
+  ASSERT_TRUE(Create("ws_a", "key_user").ok());
+  EXPECT_EQ(keys().Delete("key_1").code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(keys().Delete("key_user").ok()) << "non-admin keys are not held back";
+  EXPECT_EQ(*keys().CountAdmins(), 1);
+}
+
+TEST_F(KeyRepositoryTest, ConcurrentRevocationsLeaveOneAdmin) {
+  // Regression: the last-admin check ran before the delete, outside its
+  // transaction, so racing revocations could remove every admin key.
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(Create("ws_a", "key_" + std::to_string(i), true).ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> revoked{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      if (keys().Delete("key_" + std::to_string(i)).ok()) ++revoked;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(revoked.load(), 7);
+  EXPECT_EQ(*keys().CountAdmins(), 1);
 }
 
 TEST_F(KeyRepositoryTest, RevokedIdCannotBeReused) {

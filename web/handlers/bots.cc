@@ -11,7 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxPatchRetries = 8;
 // "Contains a non-blank character", spelled with ASCII classes so that ECMAScript
 // (our validator) and Python's re (schema-driven clients and tests) agree.
 constexpr const char* kNotBlank = "[^ \\t\\n\\r\\f\\v]";
@@ -220,21 +219,21 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   patch.body_limit = body_limit;
   patch.request_schema = PatchSchema();
   patch.path_params = {BotIdParam()};
-  patch.errors = {409};
   patch.responses = {{200, "The updated bot.", BotSchema()}};
   patch.handler = [bots](RequestContext& ctx) -> Result<Response> {
-    // Optimistic concurrency: re-read and re-apply when another writer won.
-    for (int attempt = 0; attempt < kMaxPatchRetries; ++attempt) {
-      KILN_ASSIGN_OR_RETURN(auto bot, bots->Get(ctx.principal.workspace_id, ctx.PathParam("id")));
-      json merged = MergeConfig(storage::BotConfigToJson(bot.config), ctx.body);
-      KILN_ASSIGN_OR_RETURN(bot.config, storage::BotConfigFromJson(merged));
-      KILN_RETURN_IF_ERROR(CheckConfig(bot.config));
-      bot.updated_at = UnixSeconds();
-      Result<storage::Bot> updated = bots->Update(bot);
-      if (updated.ok()) return JsonResponse(200, BotJson(*updated));
-      if (updated.status().code() != StatusCode::kFailedPrecondition) return updated.status();
-    }
-    return Status(StatusCode::kFailedPrecondition, "the bot is being changed by others; retry");
+    // Merged under the store's write lock, so concurrent edits of one bot
+    // never conflict and none is lost.
+    KILN_ASSIGN_OR_RETURN(
+        auto bot,
+        bots->Modify(ctx.principal.workspace_id, ctx.PathParam("id"),
+                     [&](storage::Bot& bot) -> Status {
+                       json merged = MergeConfig(storage::BotConfigToJson(bot.config), ctx.body);
+                       KILN_ASSIGN_OR_RETURN(bot.config, storage::BotConfigFromJson(merged));
+                       KILN_RETURN_IF_ERROR(CheckConfig(bot.config));
+                       bot.updated_at = UnixSeconds();
+                       return Status::OK();
+                     }));
+    return JsonResponse(200, BotJson(bot));
   };
   router.Add(std::move(patch));
 

@@ -107,11 +107,6 @@ void AddKeyRoutes(Router& router, storage::Store* store, Authenticator* auth, si
   remove.responses = {{200, "The key was revoked.", DeletedSchema("api_key")}};
   remove.handler = [keys, auth](RequestContext& ctx) -> Result<Response> {
     const std::string& id = ctx.PathParam("id");
-    KILN_ASSIGN_OR_RETURN(auto key, keys->Get(id));
-    if (key.admin) {
-      KILN_ASSIGN_OR_RETURN(int admins, keys->CountAdmins());
-      if (admins <= 1) return FailedPrecondition("refusing to revoke the last admin key");
-    }
     KILN_RETURN_IF_ERROR(keys->Delete(id));
     auth->Forget(id);
     return JsonResponse(200, {{"id", id}, {"object", "api_key"}, {"deleted", true}});
