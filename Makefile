@@ -6,7 +6,7 @@ KILN_CACHE ?= $(HOME)/.cache/kiln
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build serve test test-unit test-e2e bench clean
+.PHONY: all setup configure build serve test bench bench-llm chat clean
 
 all: build
 
@@ -26,10 +26,18 @@ serve: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 600
-	KILN_BIN=$(abspath $(BUILD)/app/kiln) $(KILN_CACHE)/venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider
+	KILN_BIN=$(abspath $(BUILD)/app/kiln) KILN_BUILD_DIR=$(abspath $(BUILD)) $(KILN_CACHE)/venv/bin/python -m pytest tests -q -p no:cacheprovider
 
 bench: build
 	KILN_BIN=$(abspath $(BUILD)/app/kiln) $(KILN_CACHE)/venv/bin/python bench/http/run.py
+
+# llama.cpp (llama-cpp-python) is built once into $(KILN_CACHE)/bench-venv for these.
+bench-llm: build
+	$$(bench/llm/setup_reference.sh) bench/llm/run.py --model smollm2
+	$$(bench/llm/setup_reference.sh) bench/llm/run.py --model gemma3
+
+chat: build
+	$(BUILD)/app/kiln chat
 
 clean:
 	rm -rf $(BUILD)

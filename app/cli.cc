@@ -1,6 +1,9 @@
 #include "app/cli.h"
 
 #include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <map>
 
 namespace kiln::app {
 namespace {
@@ -15,7 +18,124 @@ Result<int> ParseInt(const std::string& flag, const std::string& text, int lo, i
   return v;
 }
 
+Result<float> ParseFloat(const std::string& flag, const std::string& text, float lo, float hi) {
+  char* end = nullptr;
+  float v = std::strtof(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(v >= lo && v <= hi)) {
+    return InvalidArgument(flag + " must be a number from " + std::to_string(lo) + " to " +
+                           std::to_string(hi));
+  }
+  return v;
+}
+
+// A flag's handler gets its value ("" for switches, which take none).
+struct Flag {
+  bool takes_value;
+  std::function<Status(const std::string&)> apply;
+};
+using FlagTable = std::map<std::string, Flag>;
+
+FlagTable ServeFlags(ServeOptions& s) {
+  return {
+      {"--host", {true, [&](const std::string& v) { s.host = v; return Status::OK(); }}},
+      {"--port", {true, [&](const std::string& v) -> Status {
+         KILN_ASSIGN_OR_RETURN(s.port, ParseInt("--port", v, 0, 65535));
+         return Status::OK();
+       }}},
+      {"--data", {true, [&](const std::string& v) -> Status {
+         if (v.empty()) return InvalidArgument("--data must not be empty");
+         s.data_dir = v;
+         return Status::OK();
+       }}},
+      {"--threads", {true, [&](const std::string& v) -> Status {
+         KILN_ASSIGN_OR_RETURN(s.io_threads, ParseInt("--threads", v, 1, 64));
+         return Status::OK();
+       }}},
+      {"--idle-timeout", {true, [&](const std::string& v) -> Status {
+         KILN_ASSIGN_OR_RETURN(s.idle_timeout_s, ParseInt("--idle-timeout", v, 1, 86400));
+         return Status::OK();
+       }}},
+      {"--port-file", {true, [&](const std::string& v) { s.port_file = v; return Status::OK(); }}},
+      {"--log-level", {true, [&](const std::string& v) { s.log_level = v; return Status::OK(); }}},
+  };
+}
+
+FlagTable LlmFlags(LlmOptions& o) {
+  auto number = [](const char* flag, float lo, float hi, float* out) {
+    return Flag{true, [=](const std::string& v) -> Status {
+                  KILN_ASSIGN_OR_RETURN(*out, ParseFloat(flag, v, lo, hi));
+                  return Status::OK();
+                }};
+  };
+  auto integer = [](const char* flag, int lo, int hi, int* out) {
+    return Flag{true, [=](const std::string& v) -> Status {
+                  KILN_ASSIGN_OR_RETURN(*out, ParseInt(flag, v, lo, hi));
+                  return Status::OK();
+                }};
+  };
+  engine::SamplingParams& s = o.sampling;
+  return {
+      {"--model", {true, [&](const std::string& v) { o.model_path = v; return Status::OK(); }}},
+      {"--prompt", {true, [&](const std::string& v) { o.prompt = v; return Status::OK(); }}},
+      {"--system", {true, [&](const std::string& v) { o.system = v; return Status::OK(); }}},
+      {"--chat", {false, [&](const std::string&) { o.use_template = true; return Status::OK(); }}},
+      {"--text", {true, [&](const std::string& v) { o.texts.push_back(v); return Status::OK(); }}},
+      {"--max-tokens", integer("--max-tokens", 0, 1 << 20, &o.max_tokens)},
+      {"--ctx", {true, [&](const std::string& v) -> Status {
+         KILN_ASSIGN_OR_RETURN(int n, ParseInt("--ctx", v, 16, 1 << 20));
+         o.n_ctx = n;
+         return Status::OK();
+       }}},
+      {"--temperature", number("--temperature", 0, 100, &s.temperature)},
+      {"--top-k", integer("--top-k", 0, 1 << 20, &s.top_k)},
+      {"--top-p", number("--top-p", 0.0001f, 1, &s.top_p)},
+      {"--min-p", number("--min-p", 0, 1, &s.min_p)},
+      {"--repeat-penalty", number("--repeat-penalty", 0.0001f, 10, &s.repetition_penalty)},
+      {"--presence-penalty", number("--presence-penalty", -2, 2, &s.presence_penalty)},
+      {"--frequency-penalty", number("--frequency-penalty", -2, 2, &s.frequency_penalty)},
+      {"--seed", {true, [&](const std::string& v) -> Status {
+         char* end = nullptr;
+         unsigned long long seed = std::strtoull(v.c_str(), &end, 10);
+         if (v.empty() || *end != '\0') return InvalidArgument("--seed must be a whole number");
+         s.seed = seed;
+         return Status::OK();
+       }}},
+  };
+}
+
+Status ParseFlags(const std::vector<std::string>& args, size_t first, const FlagTable& table,
+                  bool* help) {
+  for (size_t i = first; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    size_t eq = flag.find('=');
+    bool inline_value = flag.starts_with("--") && eq != std::string::npos;
+    if (inline_value) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    }
+    if (flag == "--help" || flag == "-h") {
+      *help = true;
+      return Status::OK();
+    }
+    auto it = table.find(flag);
+    if (it == table.end()) return InvalidArgument("unknown option '" + flag + "'; see kiln --help");
+    if (it->second.takes_value && !inline_value) {
+      if (i + 1 >= args.size()) return InvalidArgument(flag + " needs a value");
+      value = args[++i];
+    }
+    KILN_RETURN_IF_ERROR(it->second.apply(value));
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+std::string DefaultModelPath(const std::string& file_name) {
+  const char* cache = std::getenv("KILN_CACHE");
+  const char* home = std::getenv("HOME");
+  std::string base = cache && *cache ? cache : std::string(home ? home : ".") + "/.cache/kiln";
+  return base + "/models/" + file_name;
+}
 
 std::string HelpText() {
   return "kiln: a self-hosted bot-builder engine with an embedded LLM.\n"
@@ -23,6 +143,9 @@ std::string HelpText() {
          "Usage:\n"
          "  kiln serve [--host H] [--port P] [--data DIR] [--threads N] [--idle-timeout S]\n"
          "             [--log-level L] [--port-file F]\n"
+         "  kiln chat [--model PATH] [--system TEXT] [sampling options]\n"
+         "  kiln generate [--model PATH] --prompt TEXT [--chat] [sampling options]\n"
+         "  kiln embed [--model PATH] [--text TEXT ...]   (no --text: one text per stdin line)\n"
          "  kiln --version\n"
          "  kiln --help\n"
          "\n"
@@ -35,9 +158,20 @@ std::string HelpText() {
          "  --log-level L    debug, info, warning, error (default info)\n"
          "  --port-file F    write the bound port to F once listening\n"
          "\n"
+         "Model options (chat, generate, embed):\n"
+         "  --model PATH     a GGUF file (default: SmolLM2-135M-Instruct, or all-MiniLM-L6-v2\n"
+         "                   for embed, from the model cache that scripts/setup fills)\n"
+         "  --max-tokens N   answer length limit (default 256)\n"
+         "  --ctx N          context size in tokens (default 4096)\n"
+         "  --chat           generate: send the prompt as a user message in the chat template\n"
+         "  --temperature T  0 = greedy (default 0.8); --top-k K (40) --top-p P (0.95)\n"
+         "                   --min-p P (0.05) --repeat-penalty R (1.0) --presence-penalty P (0)\n"
+         "                   --frequency-penalty F (0) --seed S (0)\n"
+         "\n"
          "Environment:\n"
          "  KILN_ADMIN_KEY   the admin API key; if unset, one is generated on first start\n"
-         "                   and printed once\n";
+         "                   and printed once\n"
+         "  KILN_CACHE       where set-up keeps models (default ~/.cache/kiln)\n";
 }
 
 Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
@@ -50,44 +184,31 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     cmd.kind = Command::Kind::kVersion;
     return cmd;
   }
-  if (args[0] != "serve")
+  static const std::map<std::string, Command::Kind> kCommands = {
+      {"serve", Command::Kind::kServe},
+      {"generate", Command::Kind::kGenerate},
+      {"chat", Command::Kind::kChat},
+      {"embed", Command::Kind::kEmbed},
+  };
+  auto it = kCommands.find(args[0]);
+  if (it == kCommands.end()) {
     return InvalidArgument("unknown command '" + args[0] + "'; see kiln --help");
-  cmd.kind = Command::Kind::kServe;
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::string value;
-    size_t eq = flag.find('=');
-    bool inline_value = flag.starts_with("--") && eq != std::string::npos;
-    if (inline_value) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    }
-    if (flag == "--help" || flag == "-h") {
-      cmd.kind = Command::Kind::kHelp;
-      return cmd;
-    }
-    if (!inline_value) {
-      if (i + 1 >= args.size()) return InvalidArgument(flag + " needs a value");
-      value = args[++i];
-    }
-    if (flag == "--host") {
-      cmd.serve.host = value;
-    } else if (flag == "--port") {
-      KILN_ASSIGN_OR_RETURN(cmd.serve.port, ParseInt(flag, value, 0, 65535));
-    } else if (flag == "--data") {
-      if (value.empty()) return InvalidArgument("--data must not be empty");
-      cmd.serve.data_dir = value;
-    } else if (flag == "--threads") {
-      KILN_ASSIGN_OR_RETURN(cmd.serve.io_threads, ParseInt(flag, value, 1, 64));
-    } else if (flag == "--idle-timeout") {
-      KILN_ASSIGN_OR_RETURN(cmd.serve.idle_timeout_s, ParseInt(flag, value, 1, 86400));
-    } else if (flag == "--port-file") {
-      cmd.serve.port_file = value;
-    } else if (flag == "--log-level") {
-      cmd.serve.log_level = value;
-    } else {
-      return InvalidArgument("unknown option '" + flag + "'; see kiln --help");
-    }
+  }
+  cmd.kind = it->second;
+  bool help = false;
+  FlagTable table = cmd.kind == Command::Kind::kServe ? ServeFlags(cmd.serve) : LlmFlags(cmd.llm);
+  KILN_RETURN_IF_ERROR(ParseFlags(args, 1, table, &help));
+  if (help) {
+    cmd.kind = Command::Kind::kHelp;
+    return cmd;
+  }
+  if (cmd.kind == Command::Kind::kGenerate && cmd.llm.prompt.empty()) {
+    return InvalidArgument("generate needs --prompt TEXT");
+  }
+  if (cmd.llm.model_path.empty()) {
+    cmd.llm.model_path = DefaultModelPath(cmd.kind == Command::Kind::kEmbed
+                                              ? "all-minilm-l6-v2-f32.gguf"
+                                              : "smollm2-135m-instruct-q4_1.gguf");
   }
   return cmd;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/sampling.h"
 
 namespace kiln::app {
 
@@ -14,18 +15,35 @@ struct ServeOptions {
   std::string data_dir = "./data";
   int io_threads = 2;
   int idle_timeout_s = 60;  // keep-alive connections idle this long are closed
-  std::string port_file;    // when set, the bound port is written here once listening
+  std::string port_file;  // when set, the bound port is written here once listening
   std::string log_level = "info";
 };
 
+// generate, chat and embed.
+struct LlmOptions {
+  std::string model_path;  // empty: the default model in the model cache
+  std::string prompt;      // generate
+  std::string system;      // chat: a system message
+  bool use_template = false;  // generate: send the prompt as a chat user message
+  int max_tokens = 256;
+  int64_t n_ctx = 4096;
+  engine::SamplingParams sampling;
+  std::vector<std::string> texts;  // embed: texts to embed (none: read lines from stdin)
+};
+
 struct Command {
-  enum class Kind { kServe, kVersion, kHelp } kind = Kind::kHelp;
+  enum class Kind { kServe, kGenerate, kChat, kEmbed, kVersion, kHelp } kind = Kind::kHelp;
   ServeOptions serve;
+  LlmOptions llm;
 };
 
 // Parses argv[1..]. InvalidArgument with a message fit for the terminal.
 Result<Command> ParseCommandLine(const std::vector<std::string>& args);
 
 std::string HelpText();
+
+// The model file a command uses when --model is not given: in $KILN_CACHE/models
+// (default ~/.cache/kiln/models), where scripts/setup puts it.
+std::string DefaultModelPath(const std::string& file_name);
 
 }  // namespace kiln::app

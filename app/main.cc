@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "app/cli.h"
+#include "app/llm_commands.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "storage/store.h"
@@ -103,14 +104,23 @@ int main(int argc, char** argv) {
     case kiln::app::Command::Kind::kVersion:
       std::cout << "kiln " << KILN_VERSION << "\n";
       return 0;
-    case kiln::app::Command::Kind::kServe: {
-      kiln::Status st = kiln::app::Serve(cmd->serve);
-      if (!st.ok()) {
-        std::cerr << "kiln: " << st.message() << "\n";
-        return 1;
-      }
-      return 0;
-    }
+    case kiln::app::Command::Kind::kServe:
+    case kiln::app::Command::Kind::kGenerate:
+    case kiln::app::Command::Kind::kChat:
+    case kiln::app::Command::Kind::kEmbed:
+      break;
+  }
+  kiln::Status st;
+  switch (cmd->kind) {
+    case kiln::app::Command::Kind::kServe: st = kiln::app::Serve(cmd->serve); break;
+    case kiln::app::Command::Kind::kGenerate: st = kiln::app::RunGenerate(cmd->llm); break;
+    case kiln::app::Command::Kind::kChat: st = kiln::app::RunChat(cmd->llm); break;
+    case kiln::app::Command::Kind::kEmbed: st = kiln::app::RunEmbed(cmd->llm); break;
+    default: break;
+  }
+  if (!st.ok()) {
+    std::cerr << "kiln: " << st.message() << "\n";
+    return 1;
   }
   return 0;
 }

@@ -1,0 +1,53 @@
+// Generate: runs a decoder model on a prompt and samples a continuation,
+// streaming text as it is produced.
+//
+// Text goes to `on_text` in pieces that never split a UTF-8 character and
+// never show any part of a stop string (a tail that might begin one is held
+// back until it is clear). Generation ends at an end-of-generation token, a
+// stop string, `max_tokens`, the end of the context, or when `on_text`
+// returns false (cancelled). Runs on the caller's thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/model/model.h"
+#include "engine/sampling.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace kiln::engine {
+
+struct GenerateOptions {
+  SamplingParams sampling;
+  int max_tokens = 256;
+  std::vector<std::string> stop;  // stop strings; not included in the output
+  int64_t n_ctx = 4096;           // context size of the sequence's cache
+};
+
+struct GenerateResult {
+  std::vector<int32_t> tokens;  // generated tokens, the stopping one excluded
+  std::string text;             // what was streamed, all of it
+  std::string finish_reason;    // "stop", "length" or "cancelled"
+  int prompt_tokens = 0;
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+};
+
+using TextCallback = std::function<bool(std::string_view piece)>;
+
+Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer,
+                                std::span<const int32_t> prompt, const GenerateOptions& options,
+                                const TextCallback& on_text = nullptr);
+
+// The part of `pending` that can be shown now: everything before the first
+// stop string (sets *stopped), or else everything except a tail that could
+// still grow into one. Exposed for tests.
+size_t SafePrefixLength(std::string_view pending, const std::vector<std::string>& stop,
+                        bool* stopped);
+
+}  // namespace kiln::engine

@@ -1,0 +1,62 @@
+// Model: one neural network architecture with its weights, loaded from a
+// GGUF file. Immutable after loading and safe to share between threads;
+// per-sequence state (the KvCache) belongs to the caller.
+//
+// Each architecture lives in its own file under engine/models/ (llama.cc,
+// gemma3.cc, bert.cc) and registers a loader in registry.cc.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/gguf/gguf_file.h"
+#include "engine/model/kv_cache.h"
+
+namespace kiln::engine {
+
+struct ModelInfo {
+  std::string arch;  // general.architecture: "llama", "gemma3", "bert"
+  std::string name;  // general.name
+  int64_t n_vocab = 0;
+  int64_t n_ctx_train = 0;
+  int64_t n_embd = 0;
+  int64_t n_layer = 0;
+  bool causal = true;  // a decoder that generates text; false for embedding models
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  const ModelInfo& info() const { return info_; }
+
+  // Decoder models. Runs `tokens` at positions cache.size() onwards, appending
+  // their keys and values to `cache`, and writes the logits of the last token
+  // to `logits` ([n_vocab]). Fails (changing nothing) when the tokens would not
+  // fit in the cache or a token id is out of range.
+  virtual Status Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const;
+  // A cache for up to `n_ctx` positions (<= n_ctx_train).
+  virtual std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const;
+
+  // Embedding models: the pooled, L2-normalised embedding of `tokens`.
+  virtual Result<std::vector<float>> Embed(std::span<const int32_t> tokens) const;
+
+ protected:
+  ModelInfo info_;
+  // Checks a Decode call's arguments against the cache and vocabulary.
+  Status CheckDecode(const KvCache& cache, std::span<const int32_t> tokens) const;
+};
+
+// Builds the model for `file`'s general.architecture. `file` must outlive the model.
+Result<std::unique_ptr<Model>> CreateModel(const GgufFile& file);
+
+// ---- used by the architecture files ----
+using ModelFactory = Result<std::unique_ptr<Model>> (*)(const GgufFile& file);
+Result<std::unique_ptr<Model>> CreateLlama(const GgufFile& file);
+Result<std::unique_ptr<Model>> CreateGemma3(const GgufFile& file);
+Result<std::unique_ptr<Model>> CreateBert(const GgufFile& file);
+
+}  // namespace kiln::engine

@@ -1,0 +1,187 @@
+// The llama architecture (SmolLM2, Llama 2/3, Mistral, ...): pre-norm
+// decoder blocks of RMSNorm -> grouped-query attention with rotary positions
+// -> RMSNorm -> SwiGLU feed-forward, then a final RMSNorm and the output
+// projection (tied to the token embedding when the file has no output.weight).
+//
+// GGUF converters permute Q and K so that rotary pairs are adjacent; hence
+// RopeAdjacentRef.
+#include <cmath>
+#include <vector>
+
+#include "engine/model/model.h"
+#include "engine/model/weights.h"
+#include "kernels/cpu/ops_ref.h"
+
+namespace kiln::engine {
+namespace {
+
+struct LlamaParams {
+  int64_t n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_vocab, n_ctx, rot_dim;
+  float rope_base, rms_eps;
+};
+
+struct LlamaLayer {
+  std::vector<float> attn_norm;  // [n_embd]
+  Weight wq;                     // [n_head * head_dim, n_embd]
+  Weight wk;                     // [n_head_kv * head_dim, n_embd]
+  Weight wv;                     // [n_head_kv * head_dim, n_embd]
+  Weight wo;                     // [n_embd, n_head * head_dim]
+  std::vector<float> ffn_norm;   // [n_embd]
+  Weight gate;                   // [n_ff, n_embd]
+  Weight up;                     // [n_ff, n_embd]
+  Weight down;                   // [n_embd, n_ff]
+};
+
+Result<LlamaParams> ReadParams(const GgufFile& f) {
+  LlamaParams p;
+  KILN_ASSIGN_OR_RETURN(p.n_embd, f.GetInt("llama.embedding_length"));
+  KILN_ASSIGN_OR_RETURN(p.n_layer, f.GetInt("llama.block_count"));
+  KILN_ASSIGN_OR_RETURN(p.n_head, f.GetInt("llama.attention.head_count"));
+  KILN_ASSIGN_OR_RETURN(p.n_head_kv, f.GetIntOr("llama.attention.head_count_kv", p.n_head));
+  KILN_ASSIGN_OR_RETURN(p.n_ff, f.GetInt("llama.feed_forward_length"));
+  KILN_ASSIGN_OR_RETURN(p.n_ctx, f.GetIntOr("llama.context_length", 2048));
+  KILN_ASSIGN_OR_RETURN(double base, f.GetFloatOr("llama.rope.freq_base", 10000.0));
+  KILN_ASSIGN_OR_RETURN(double eps, f.GetFloatOr("llama.attention.layer_norm_rms_epsilon", 1e-5));
+  if (p.n_embd <= 0 || p.n_layer <= 0 || p.n_head <= 0 || p.n_head_kv <= 0 || p.n_ff <= 0 ||
+      p.n_embd % p.n_head != 0 || p.n_head % p.n_head_kv != 0 || p.n_layer > 1000 ||
+      p.n_ctx <= 0) {
+    return InvalidArgument("llama hyper-parameters are inconsistent (embedding " +
+                           std::to_string(p.n_embd) + ", heads " + std::to_string(p.n_head) +
+                           "/" + std::to_string(p.n_head_kv) + ")");
+  }
+  p.head_dim = p.n_embd / p.n_head;
+  KILN_ASSIGN_OR_RETURN(p.rot_dim, f.GetIntOr("llama.rope.dimension_count", p.head_dim));
+  if (p.rot_dim <= 0 || p.rot_dim > p.head_dim || p.rot_dim % 2 != 0) {
+    return InvalidArgument("llama.rope.dimension_count must be even and at most the head size");
+  }
+  p.rope_base = static_cast<float>(base);
+  p.rms_eps = static_cast<float>(eps);
+  const GgufTensor* embd = f.FindTensor("token_embd.weight");
+  if (embd == nullptr || embd->dims.size() != 2) {
+    return InvalidArgument("the model has no 2-D tensor 'token_embd.weight'");
+  }
+  p.n_vocab = embd->dims[1];
+  return p;
+}
+
+class LlamaModel final : public Model {
+ public:
+  static Result<std::unique_ptr<Model>> Load(const GgufFile& f) {
+    auto m = std::unique_ptr<LlamaModel>(new LlamaModel());
+    KILN_ASSIGN_OR_RETURN(m->p_, ReadParams(f));
+    const LlamaParams& p = m->p_;
+    WeightLoader w(&f);
+    const int64_t q_dim = p.n_head * p.head_dim, kv_dim = p.n_head_kv * p.head_dim;
+    KILN_ASSIGN_OR_RETURN(m->tok_embd_, w.Matrix("token_embd.weight", p.n_embd, p.n_vocab));
+    KILN_ASSIGN_OR_RETURN(m->output_norm_, w.Vector("output_norm.weight", p.n_embd));
+    if (w.Has("output.weight")) {
+      KILN_ASSIGN_OR_RETURN(m->output_, w.Matrix("output.weight", p.n_embd, p.n_vocab));
+    } else {
+      m->output_ = m->tok_embd_;  // tied embeddings
+    }
+    for (int64_t i = 0; i < p.n_layer; ++i) {
+      const std::string b = "blk." + std::to_string(i) + ".";
+      LlamaLayer l;
+      KILN_ASSIGN_OR_RETURN(l.attn_norm, w.Vector(b + "attn_norm.weight", p.n_embd));
+      KILN_ASSIGN_OR_RETURN(l.wq, w.Matrix(b + "attn_q.weight", p.n_embd, q_dim));
+      KILN_ASSIGN_OR_RETURN(l.wk, w.Matrix(b + "attn_k.weight", p.n_embd, kv_dim));
+      KILN_ASSIGN_OR_RETURN(l.wv, w.Matrix(b + "attn_v.weight", p.n_embd, kv_dim));
+      KILN_ASSIGN_OR_RETURN(l.wo, w.Matrix(b + "attn_output.weight", q_dim, p.n_embd));
+      KILN_ASSIGN_OR_RETURN(l.ffn_norm, w.Vector(b + "ffn_norm.weight", p.n_embd));
+      KILN_ASSIGN_OR_RETURN(l.gate, w.Matrix(b + "ffn_gate.weight", p.n_embd, p.n_ff));
+      KILN_ASSIGN_OR_RETURN(l.up, w.Matrix(b + "ffn_up.weight", p.n_embd, p.n_ff));
+      KILN_ASSIGN_OR_RETURN(l.down, w.Matrix(b + "ffn_down.weight", p.n_ff, p.n_embd));
+      m->layers_.push_back(std::move(l));
+    }
+    KILN_ASSIGN_OR_RETURN(m->info_.name, f.GetStringOr("general.name", ""));
+    m->info_.arch = "llama";
+    m->info_.n_vocab = p.n_vocab;
+    m->info_.n_ctx_train = p.n_ctx;
+    m->info_.n_embd = p.n_embd;
+    m->info_.n_layer = p.n_layer;
+    m->info_.causal = true;
+    return std::unique_ptr<Model>(std::move(m));
+  }
+
+  std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const override {
+    return std::make_unique<KvCache>(p_.n_layer, std::min(n_ctx, p_.n_ctx),
+                                     p_.n_head_kv * p_.head_dim);
+  }
+
+  Status Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const override {
+    KILN_RETURN_IF_ERROR(CheckDecode(cache, tokens));
+    Scratch s(p_);
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const bool last = i + 1 == tokens.size();
+      Forward(cache, tokens[i], cache.size(), s, last ? logits : nullptr);
+      cache.set_size(cache.size() + 1);
+    }
+    return Status::OK();
+  }
+
+ private:
+  struct Scratch {
+    explicit Scratch(const LlamaParams& p)
+        : x(p.n_embd), h(p.n_embd), q(p.n_head * p.head_dim), k(p.n_head_kv * p.head_dim),
+          v(p.n_head_kv * p.head_dim), attn(p.n_head * p.head_dim), o(p.n_embd), g(p.n_ff),
+          u(p.n_ff) {}
+    std::vector<float> x, h, q, k, v, attn, o, g, u;
+  };
+
+  // One token at position `pos`: the whole network as a recipe of named steps.
+  void Forward(KvCache& cache, int32_t token, int64_t pos, Scratch& s, float* logits) const {
+    GetRow(tok_embd_, token, s.x.data());
+    for (int64_t il = 0; il < p_.n_layer; ++il) {
+      const LlamaLayer& l = layers_[static_cast<size_t>(il)];
+      kernels::cpu::RmsNormRef(s.x.data(), l.attn_norm.data(), p_.rms_eps, p_.n_embd, s.h.data());
+      Attention(cache, l, il, pos, s);
+      MatVec(l.wo, s.attn.data(), s.o.data());
+      for (int64_t i = 0; i < p_.n_embd; ++i) s.x[i] += s.o[i];
+      kernels::cpu::RmsNormRef(s.x.data(), l.ffn_norm.data(), p_.rms_eps, p_.n_embd, s.h.data());
+      MatVec(l.gate, s.h.data(), s.g.data());
+      MatVec(l.up, s.h.data(), s.u.data());
+      for (int64_t i = 0; i < p_.n_ff; ++i) s.g[i] = kernels::cpu::SiluRef(s.g[i]) * s.u[i];
+      MatVec(l.down, s.g.data(), s.o.data());
+      for (int64_t i = 0; i < p_.n_embd; ++i) s.x[i] += s.o[i];
+    }
+    if (logits == nullptr) return;
+    kernels::cpu::RmsNormRef(s.x.data(), output_norm_.data(), p_.rms_eps, p_.n_embd, s.h.data());
+    MatVec(output_, s.h.data(), logits);
+  }
+
+  // Q, K, V of s.h; K and V go into the cache at `pos`; s.attn gets the heads' outputs.
+  void Attention(KvCache& cache, const LlamaLayer& l, int64_t il, int64_t pos, Scratch& s) const {
+    MatVec(l.wq, s.h.data(), s.q.data());
+    MatVec(l.wk, s.h.data(), s.k.data());
+    MatVec(l.wv, s.h.data(), s.v.data());
+    for (int64_t h = 0; h < p_.n_head; ++h) {
+      kernels::cpu::RopeAdjacentRef(&s.q[h * p_.head_dim], p_.head_dim, p_.rot_dim, pos,
+                                    p_.rope_base);
+    }
+    for (int64_t h = 0; h < p_.n_head_kv; ++h) {
+      kernels::cpu::RopeAdjacentRef(&s.k[h * p_.head_dim], p_.head_dim, p_.rot_dim, pos,
+                                    p_.rope_base);
+    }
+    cache.Store(il, pos, s.k.data(), s.v.data());
+    const int64_t group = p_.n_head / p_.n_head_kv;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(p_.head_dim));
+    for (int64_t h = 0; h < p_.n_head; ++h) {
+      const int64_t kvh = h / group;
+      kernels::cpu::AttentionF16Ref(&s.q[h * p_.head_dim], cache.K(il, 0) + kvh * p_.head_dim,
+                            cache.V(il, 0) + kvh * p_.head_dim, pos + 1, p_.head_dim,
+                            cache.kv_dim(), scale, &s.attn[h * p_.head_dim]);
+    }
+  }
+
+  LlamaParams p_{};
+  Weight tok_embd_;                 // [n_vocab, n_embd]
+  Weight output_;                   // [n_vocab, n_embd]
+  std::vector<float> output_norm_;  // [n_embd]
+  std::vector<LlamaLayer> layers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> CreateLlama(const GgufFile& file) { return LlamaModel::Load(file); }
+
+}  // namespace kiln::engine

@@ -1,0 +1,128 @@
+#include "kernels/cpu/ops_ref.h"
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/half.h"
+
+namespace kiln::kernels::cpu {
+
+void RmsNormRef(const float* x, const float* w, float eps, int64_t n, float* y) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(n) + eps));
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * (w ? w[i] : 1.0f);
+}
+
+void LayerNormRef(const float* x, const float* w, const float* b, float eps, int64_t n,
+                  float* y) {
+  double mean = 0;
+  for (int64_t i = 0; i < n; ++i) mean += x[i];
+  mean /= static_cast<double>(n);
+  double var = 0;
+  for (int64_t i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
+  var /= static_cast<double>(n);
+  const double inv = 1.0 / std::sqrt(var + eps);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = static_cast<float>((x[i] - mean) * inv);
+    y[i] = v * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
+  }
+}
+
+void RopeAdjacentRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, float base) {
+  (void)head_dim;  // dims past rot_dim are left as they are
+  const float step = std::pow(base, -2.0f / static_cast<float>(rot_dim));
+  float theta = static_cast<float>(pos);
+  for (int64_t i = 0; i < rot_dim / 2; ++i, theta *= step) {
+    const float c = std::cos(theta), s = std::sin(theta);
+    const float a = x[2 * i], b = x[2 * i + 1];
+    x[2 * i] = a * c - b * s;
+    x[2 * i + 1] = a * s + b * c;
+  }
+}
+
+void RopeHalvesRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, float base) {
+  (void)head_dim;
+  const int64_t half = rot_dim / 2;
+  const float step = std::pow(base, -2.0f / static_cast<float>(rot_dim));
+  float theta = static_cast<float>(pos);
+  for (int64_t i = 0; i < half; ++i, theta *= step) {
+    const float c = std::cos(theta), s = std::sin(theta);
+    const float a = x[i], b = x[i + half];
+    x[i] = a * c - b * s;
+    x[i + half] = a * s + b * c;
+  }
+}
+
+void SoftmaxRef(float* x, int64_t n) {
+  if (n <= 0) return;
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+float SiluRef(float x) { return x / (1.0f + std::exp(-x)); }
+
+float GeluTanhRef(float x) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+}
+
+float GeluErfRef(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f)); }
+
+float GeluTanhF16Ref(float x) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  // ggml's table entry for f16 h is f16(gelu(f32(h))), with gelu written as
+  // 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x^2))).
+  const float h = F16ToF32(F32ToF16(x));
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  const float g = 0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + 0.044715f * h * h)));
+  return F16ToF32(F32ToF16(g));
+}
+
+void AttentionF16Ref(const float* q, const uint16_t* k, const uint16_t* v, int64_t n_keys,
+                     int64_t head_dim, int64_t stride, float scale, float* out) {
+  std::vector<float> qh(static_cast<size_t>(head_dim));
+  for (int64_t d = 0; d < head_dim; ++d) qh[d] = F16ToF32(F32ToF16(q[d]));
+  std::vector<float> scores(static_cast<size_t>(n_keys));
+  for (int64_t t = 0; t < n_keys; ++t) {
+    const uint16_t* kt = k + t * stride;
+    float dot = 0;
+    for (int64_t d = 0; d < head_dim; ++d) dot += qh[d] * F16ToF32(kt[d]);
+    scores[static_cast<size_t>(t)] = dot * scale;
+  }
+  SoftmaxRef(scores.data(), n_keys);
+  for (int64_t d = 0; d < head_dim; ++d) out[d] = 0;
+  for (int64_t t = 0; t < n_keys; ++t) {
+    const uint16_t* vt = v + t * stride;
+    const float p = F16ToF32(F32ToF16(scores[static_cast<size_t>(t)]));
+    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * F16ToF32(vt[d]);
+  }
+}
+
+void AttentionRef(const float* q, const float* k, const float* v, int64_t n_keys,
+                  int64_t head_dim, int64_t stride, float scale, float* out) {
+  std::vector<float> scores(static_cast<size_t>(n_keys));
+  for (int64_t t = 0; t < n_keys; ++t) {
+    const float* kt = k + t * stride;
+    float dot = 0;
+    for (int64_t d = 0; d < head_dim; ++d) dot += q[d] * kt[d];
+    scores[static_cast<size_t>(t)] = dot * scale;
+  }
+  SoftmaxRef(scores.data(), n_keys);
+  for (int64_t d = 0; d < head_dim; ++d) out[d] = 0;
+  for (int64_t t = 0; t < n_keys; ++t) {
+    const float* vt = v + t * stride;
+    const float p = scores[static_cast<size_t>(t)];
+    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * vt[d];
+  }
+}
+
+}  // namespace kiln::kernels::cpu

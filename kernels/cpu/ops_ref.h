@@ -1,0 +1,48 @@
+// Scalar reference versions of the non-matmul operations of a transformer
+// forward pass. Written for clarity: they are the oracle the fast kernels
+// of later work are tested against. Vectors are plain float arrays; callers
+// validate sizes. Thread-safe (no state).
+#pragma once
+
+#include <cstdint>
+
+namespace kiln::kernels::cpu {
+
+// y = x / sqrt(mean(x^2) + eps) * w   (w may be null: no scaling)
+void RmsNormRef(const float* x, const float* w, float eps, int64_t n, float* y);
+
+// y = (x - mean) / sqrt(var + eps) * w + b   (population variance)
+void LayerNormRef(const float* x, const float* w, const float* b, float eps, int64_t n, float* y);
+
+// Rotary position embedding of one head of `head_dim` values at position
+// `pos`, rotating the first `rot_dim` dims (rot_dim <= head_dim, even) with
+// theta_i = pos * base^(-2i / rot_dim). As in ggml, theta is stepped in
+// float (theta_{i+1} = theta_i * base^(-2 / rot_dim)) and cos/sin are float.
+//   Adjacent pairs (x[2i], x[2i+1]): the layout llama-family GGUFs use.
+void RopeAdjacentRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, float base);
+//   Split halves (x[i], x[i + rot_dim/2]): the layout of gemma and GPT-NeoX.
+void RopeHalvesRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, float base);
+
+// In place: x = softmax(x), computed stably (max subtracted first).
+void SoftmaxRef(float* x, int64_t n);
+
+float SiluRef(float x);      // x * sigmoid(x)
+float GeluTanhRef(float x);  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+float GeluErfRef(float x);   // 0.5 x (1 + erf(x / sqrt(2)))
+// GeluTanhRef the way ggml evaluates it on the CPU: through a table indexed by
+// the f16 value of x, holding f16 results (exact outside [-10, 10]).
+float GeluTanhF16Ref(float x);
+
+// The same over an f16 KV cache, rounding as ggml's matmuls do: q is rounded
+// to f16 for the q.k products, and the softmax weights to f16 before they
+// weight the values; products are summed in float.
+void AttentionF16Ref(const float* q, const uint16_t* k, const uint16_t* v, int64_t n_keys,
+                     int64_t head_dim, int64_t stride, float scale, float* out);
+
+// One query head attending over `n_keys` cached positions:
+//   out = sum_t softmax_t(scale * q . k_t) v_t
+// k and v are strided: position t of this head starts at k + t * stride.
+void AttentionRef(const float* q, const float* k, const float* v, int64_t n_keys,
+                  int64_t head_dim, int64_t stride, float scale, float* out);
+
+}  // namespace kiln::kernels::cpu
