@@ -1,5 +1,6 @@
 #include "engine/model/weights.h"
 
+#include "kernels/cpu/quant_dot_ref.h"
 #include "kernels/cpu/reference.h"
 
 namespace kiln::engine {
@@ -41,7 +42,9 @@ Result<std::vector<float>> WeightLoader::Vector(const std::string& name, int64_t
 }
 
 void MatVec(const Weight& w, const float* x, float* y) {
-  kernels::cpu::MatVecRef(w.type, w.data, w.rows, w.cols, x, y);
+  // As ggml does: x is quantized to the weight type's activation format
+  // (Q8_0, Q8_1, Q8_K, f16) and each row's dot is an integer sum per block.
+  kernels::cpu::MatVecQuantizedRef(w.type, w.data, w.rows, w.cols, x, y);
 }
 
 void GetRow(const Weight& w, int64_t r, float* out) {

@@ -41,8 +41,9 @@ class WeightLoader {
   const GgufFile* file_;
 };
 
-// y[r] = row r . x for r < w.rows (reference path; fast kernels come in the
-// CPU-kernel issue).
+// y[r] = row r . x for r < w.rows, with x quantized to the weight type's
+// activation format first, as llama.cpp computes it (reference path; fast
+// kernels come in the CPU-kernel issue).
 void MatVec(const Weight& w, const float* x, float* y);
 // The dequantised row r of `w` (embedding lookups).
 void GetRow(const Weight& w, int64_t r, float* out);

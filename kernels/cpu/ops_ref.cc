@@ -8,9 +8,11 @@
 namespace kiln::kernels::cpu {
 
 void RmsNormRef(const float* x, const float* w, float eps, int64_t n, float* y) {
+  // ggml's order: squares in float, summed in double; the scale in float.
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
-  const float scale = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(n) + eps));
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * (w ? w[i] : 1.0f);
 }
 
@@ -89,21 +91,25 @@ float GeluTanhF16Ref(float x) {
 
 void AttentionF16Ref(const float* q, const uint16_t* k, const uint16_t* v, int64_t n_keys,
                      int64_t head_dim, int64_t stride, float scale, float* out) {
+  // ggml computes q.k and p.v as f16 x f16 dot products (ggml_vec_dot_f16),
+  // each product in float, summed in double, rounded to float once.
   std::vector<float> qh(static_cast<size_t>(head_dim));
   for (int64_t d = 0; d < head_dim; ++d) qh[d] = F16ToF32(F32ToF16(q[d]));
   std::vector<float> scores(static_cast<size_t>(n_keys));
   for (int64_t t = 0; t < n_keys; ++t) {
     const uint16_t* kt = k + t * stride;
-    float dot = 0;
-    for (int64_t d = 0; d < head_dim; ++d) dot += qh[d] * F16ToF32(kt[d]);
-    scores[static_cast<size_t>(t)] = dot * scale;
+    double dot = 0;
+    for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(qh[d] * F16ToF32(kt[d]));
+    scores[static_cast<size_t>(t)] = static_cast<float>(dot) * scale;
   }
   SoftmaxRef(scores.data(), n_keys);
-  for (int64_t d = 0; d < head_dim; ++d) out[d] = 0;
-  for (int64_t t = 0; t < n_keys; ++t) {
-    const uint16_t* vt = v + t * stride;
-    const float p = F16ToF32(F32ToF16(scores[static_cast<size_t>(t)]));
-    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * F16ToF32(vt[d]);
+  for (float& p : scores) p = F16ToF32(F32ToF16(p));
+  for (int64_t d = 0; d < head_dim; ++d) {
+    double sum = 0;
+    for (int64_t t = 0; t < n_keys; ++t) {
+      sum += static_cast<double>(scores[static_cast<size_t>(t)] * F16ToF32(v[t * stride + d]));
+    }
+    out[d] = static_cast<float>(sum);
   }
 }
 

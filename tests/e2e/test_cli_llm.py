@@ -28,7 +28,8 @@ def require(path):
 
 def test_generate_answers_with_the_default_model():
     require(SMOLLM2)
-    out = kiln("generate", "--chat", "--prompt", "What is the capital of France?",
+    out = kiln("generate", "--chat", "--prompt",
+               "Which city is the capital of France? Answer with the city name.",
                "--temperature", "0", "--max-tokens", "12")
     assert out.returncode == 0, out.stderr
     assert "Paris" in out.stdout
@@ -38,7 +39,8 @@ def test_generate_answers_with_the_default_model():
 def test_chat_keeps_the_conversation_and_streams():
     require(SMOLLM2)
     out = kiln("chat", "--temperature", "0", "--max-tokens", "16",
-               stdin="What is the capital of France?\n/reset\nWhat is 2 + 2?\n")
+               stdin="Which city is the capital of France? Answer with the city name.\n"
+               "/reset\nWhat is 2 + 2?\n")
     assert out.returncode == 0, out.stderr
     assert "Paris" in out.stdout
     assert out.stdout.count("\n") >= 2
