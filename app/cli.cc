@@ -37,26 +37,49 @@ using FlagTable = std::map<std::string, Flag>;
 
 FlagTable ServeFlags(ServeOptions& s) {
   return {
-      {"--host", {true, [&](const std::string& v) { s.host = v; return Status::OK(); }}},
-      {"--port", {true, [&](const std::string& v) -> Status {
-         KILN_ASSIGN_OR_RETURN(s.port, ParseInt("--port", v, 0, 65535));
-         return Status::OK();
-       }}},
-      {"--data", {true, [&](const std::string& v) -> Status {
-         if (v.empty()) return InvalidArgument("--data must not be empty");
-         s.data_dir = v;
-         return Status::OK();
-       }}},
-      {"--threads", {true, [&](const std::string& v) -> Status {
-         KILN_ASSIGN_OR_RETURN(s.io_threads, ParseInt("--threads", v, 1, 64));
-         return Status::OK();
-       }}},
-      {"--idle-timeout", {true, [&](const std::string& v) -> Status {
-         KILN_ASSIGN_OR_RETURN(s.idle_timeout_s, ParseInt("--idle-timeout", v, 1, 86400));
-         return Status::OK();
-       }}},
-      {"--port-file", {true, [&](const std::string& v) { s.port_file = v; return Status::OK(); }}},
-      {"--log-level", {true, [&](const std::string& v) { s.log_level = v; return Status::OK(); }}},
+      {"--host",
+       {true,
+        [&](const std::string& v) {
+          s.host = v;
+          return Status::OK();
+        }}},
+      {"--port",
+       {true,
+        [&](const std::string& v) -> Status {
+          KILN_ASSIGN_OR_RETURN(s.port, ParseInt("--port", v, 0, 65535));
+          return Status::OK();
+        }}},
+      {"--data",
+       {true,
+        [&](const std::string& v) -> Status {
+          if (v.empty()) return InvalidArgument("--data must not be empty");
+          s.data_dir = v;
+          return Status::OK();
+        }}},
+      {"--threads",
+       {true,
+        [&](const std::string& v) -> Status {
+          KILN_ASSIGN_OR_RETURN(s.io_threads, ParseInt("--threads", v, 1, 64));
+          return Status::OK();
+        }}},
+      {"--idle-timeout",
+       {true,
+        [&](const std::string& v) -> Status {
+          KILN_ASSIGN_OR_RETURN(s.idle_timeout_s, ParseInt("--idle-timeout", v, 1, 86400));
+          return Status::OK();
+        }}},
+      {"--port-file",
+       {true,
+        [&](const std::string& v) {
+          s.port_file = v;
+          return Status::OK();
+        }}},
+      {"--log-level",
+       {true,
+        [&](const std::string& v) {
+          s.log_level = v;
+          return Status::OK();
+        }}},
   };
 }
 
@@ -75,17 +98,44 @@ FlagTable LlmFlags(LlmOptions& o) {
   };
   engine::SamplingParams& s = o.sampling;
   return {
-      {"--model", {true, [&](const std::string& v) { o.model_path = v; return Status::OK(); }}},
-      {"--prompt", {true, [&](const std::string& v) { o.prompt = v; return Status::OK(); }}},
-      {"--system", {true, [&](const std::string& v) { o.system = v; return Status::OK(); }}},
-      {"--chat", {false, [&](const std::string&) { o.use_template = true; return Status::OK(); }}},
-      {"--text", {true, [&](const std::string& v) { o.texts.push_back(v); return Status::OK(); }}},
+      {"--model",
+       {true,
+        [&](const std::string& v) {
+          o.model_path = v;
+          return Status::OK();
+        }}},
+      {"--prompt",
+       {true,
+        [&](const std::string& v) {
+          o.prompt = v;
+          return Status::OK();
+        }}},
+      {"--system",
+       {true,
+        [&](const std::string& v) {
+          o.system = v;
+          return Status::OK();
+        }}},
+      {"--chat",
+       {false,
+        [&](const std::string&) {
+          o.use_template = true;
+          return Status::OK();
+        }}},
+      {"--text",
+       {true,
+        [&](const std::string& v) {
+          o.texts.push_back(v);
+          return Status::OK();
+        }}},
       {"--max-tokens", integer("--max-tokens", 0, 1 << 20, &o.max_tokens)},
-      {"--ctx", {true, [&](const std::string& v) -> Status {
-         KILN_ASSIGN_OR_RETURN(int n, ParseInt("--ctx", v, 16, 1 << 20));
-         o.n_ctx = n;
-         return Status::OK();
-       }}},
+      {"--ctx",
+       {true,
+        [&](const std::string& v) -> Status {
+          KILN_ASSIGN_OR_RETURN(int n, ParseInt("--ctx", v, 16, 1 << 20));
+          o.n_ctx = n;
+          return Status::OK();
+        }}},
       {"--temperature", number("--temperature", 0, 100, &s.temperature)},
       {"--top-k", integer("--top-k", 0, 1 << 20, &s.top_k)},
       {"--top-p", number("--top-p", 0.0001f, 1, &s.top_p)},
@@ -93,13 +143,15 @@ FlagTable LlmFlags(LlmOptions& o) {
       {"--repeat-penalty", number("--repeat-penalty", 0.0001f, 10, &s.repetition_penalty)},
       {"--presence-penalty", number("--presence-penalty", -2, 2, &s.presence_penalty)},
       {"--frequency-penalty", number("--frequency-penalty", -2, 2, &s.frequency_penalty)},
-      {"--seed", {true, [&](const std::string& v) -> Status {
-         char* end = nullptr;
-         unsigned long long seed = std::strtoull(v.c_str(), &end, 10);
-         if (v.empty() || *end != '\0') return InvalidArgument("--seed must be a whole number");
-         s.seed = seed;
-         return Status::OK();
-       }}},
+      {"--seed",
+       {true,
+        [&](const std::string& v) -> Status {
+          char* end = nullptr;
+          unsigned long long seed = std::strtoull(v.c_str(), &end, 10);
+          if (v.empty() || *end != '\0') return InvalidArgument("--seed must be a whole number");
+          s.seed = seed;
+          return Status::OK();
+        }}},
   };
 }
 
@@ -206,9 +258,9 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     return InvalidArgument("generate needs --prompt TEXT");
   }
   if (cmd.llm.model_path.empty()) {
-    cmd.llm.model_path = DefaultModelPath(cmd.kind == Command::Kind::kEmbed
-                                              ? "all-minilm-l6-v2-f32.gguf"
-                                              : "smollm2-135m-instruct-q4_1.gguf");
+    cmd.llm.model_path =
+        DefaultModelPath(cmd.kind == Command::Kind::kEmbed ? "all-minilm-l6-v2-f32.gguf"
+                                                           : "smollm2-135m-instruct-q4_1.gguf");
   }
   return cmd;
 }

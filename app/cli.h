@@ -15,15 +15,15 @@ struct ServeOptions {
   std::string data_dir = "./data";
   int io_threads = 2;
   int idle_timeout_s = 60;  // keep-alive connections idle this long are closed
-  std::string port_file;  // when set, the bound port is written here once listening
+  std::string port_file;    // when set, the bound port is written here once listening
   std::string log_level = "info";
 };
 
 // generate, chat and embed.
 struct LlmOptions {
-  std::string model_path;  // empty: the default model in the model cache
-  std::string prompt;      // generate
-  std::string system;      // chat: a system message
+  std::string model_path;     // empty: the default model in the model cache
+  std::string prompt;         // generate
+  std::string system;         // chat: a system message
   bool use_template = false;  // generate: send the prompt as a chat user message
   int max_tokens = 256;
   int64_t n_ctx = 4096;

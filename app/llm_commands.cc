@@ -16,11 +16,11 @@ namespace {
 Result<std::unique_ptr<engine::LoadedModel>> Load(const LlmOptions& options) {
   auto loaded = engine::LoadModel(options.model_path);
   if (!loaded.ok()) {
-    return Status(loaded.status().code(),
-                  loaded.status().message() +
-                      (access(options.model_path.c_str(), R_OK) != 0
-                           ? " (run scripts/setup to fetch the default models)"
-                           : ""));
+    return Status(
+        loaded.status().code(),
+        loaded.status().message() + (access(options.model_path.c_str(), R_OK) != 0
+                                         ? " (run scripts/setup to fetch the default models)"
+                                         : ""));
   }
   return loaded;
 }
@@ -44,10 +44,9 @@ bool PrintPiece(std::string_view piece) {
 void PrintStats(const engine::GenerateResult& r) {
   double prefill_rate = r.prefill_seconds > 0 ? r.prompt_tokens / r.prefill_seconds : 0;
   double decode_rate = r.decode_seconds > 0 ? r.tokens.size() / r.decode_seconds : 0;
-  std::fprintf(stderr,
-               "\n[%d prompt tokens, %.1f tokens/s; %zu generated, %.1f tokens/s; finish: %s]\n",
-               r.prompt_tokens, prefill_rate, r.tokens.size(), decode_rate,
-               r.finish_reason.c_str());
+  std::fprintf(
+      stderr, "\n[%d prompt tokens, %.1f tokens/s; %zu generated, %.1f tokens/s; finish: %s]\n",
+      r.prompt_tokens, prefill_rate, r.tokens.size(), decode_rate, r.finish_reason.c_str());
 }
 
 }  // namespace
@@ -65,8 +64,8 @@ Status RunGenerate(const LlmOptions& options) {
   }
   engine::GenerateOptions g = GenerateOptionsFrom(options, *m);
   if (!options.use_template) g.stop.clear();
-  KILN_ASSIGN_OR_RETURN(auto result, engine::Generate(*m->model, *m->tokenizer, prompt, g,
-                                                      PrintPiece));
+  KILN_ASSIGN_OR_RETURN(auto result,
+                        engine::Generate(*m->model, *m->tokenizer, prompt, g, PrintPiece));
   PrintStats(result);
   return Status::OK();
 }
@@ -93,8 +92,8 @@ Status RunChat(const LlmOptions& options) {
     if (line.empty()) continue;
     messages.push_back({"user", line});
     KILN_ASSIGN_OR_RETURN(std::vector<int32_t> prompt, m->EncodeChat(messages, true));
-    auto result = engine::Generate(*m->model, *m->tokenizer, prompt, GenerateOptionsFrom(options, *m),
-                                   PrintPiece);
+    auto result = engine::Generate(*m->model, *m->tokenizer, prompt,
+                                   GenerateOptionsFrom(options, *m), PrintPiece);
     if (!result.ok()) {
       std::fprintf(stderr, "\nerror: %s\n", result.status().message().c_str());
       messages.pop_back();

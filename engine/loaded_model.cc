@@ -11,9 +11,9 @@ Result<std::unique_ptr<LoadedModel>> LoadModel(const std::string& path) {
   if (!tokenizer.ok()) return tokenizer.status().Annotate(path + ": tokenizer");
   m->tokenizer = std::move(tokenizer).value();
   if (m->tokenizer->n_vocab() < m->model->info().n_vocab) {
-    return InvalidArgument(path + ": the vocabulary has " + std::to_string(m->tokenizer->n_vocab()) +
-                           " tokens but the model outputs " +
-                           std::to_string(m->model->info().n_vocab));
+    return InvalidArgument(
+        path + ": the vocabulary has " + std::to_string(m->tokenizer->n_vocab()) +
+        " tokens but the model outputs " + std::to_string(m->model->info().n_vocab));
   }
   if (m->model->info().causal) {
     KILN_ASSIGN_OR_RETURN(std::string source, m->file->GetStringOr("tokenizer.chat_template", ""));

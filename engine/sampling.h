@@ -17,10 +17,10 @@
 namespace kiln::engine {
 
 struct SamplingParams {
-  float temperature = 0.8f;  // <= 0: greedy
-  int top_k = 40;            // <= 0: off
-  float top_p = 0.95f;       // >= 1: off
-  float min_p = 0.05f;       // <= 0: off; keeps tokens with p >= min_p * p_max
+  float temperature = 0.8f;         // <= 0: greedy
+  int top_k = 40;                   // <= 0: off
+  float top_p = 0.95f;              // >= 1: off
+  float min_p = 0.05f;              // <= 0: off; keeps tokens with p >= min_p * p_max
   float repetition_penalty = 1.0f;  // 1: off; > 1 discourages repeats
   float presence_penalty = 0.0f;    // subtracted once from any token already seen
   float frequency_penalty = 0.0f;   // subtracted per occurrence

@@ -2,8 +2,10 @@
 """Compares Kiln's executor with references on the real models and writes the
 fixtures CI checks without them.
 
-Chat models: llama.cpp (through llama-cpp-python, built once into the bench
-venv by bench/llm/setup_reference.sh) and Kiln's model_tool run the same
+Chat models: llama.cpp (through llama-cpp-python; run this script with the
+python of bench/llm/setup_generic_reference.sh for the no-SIMD build whose
+arithmetic Kiln's reference follows, or of setup_reference.sh for the
+SIMD build) and Kiln's model_tool run the same
 prompt token ids; reported: whether 64 greedy tokens match token for token
 (and where they first differ), and the max abs difference of the first
 step's logits. Embeddings: an independent numpy BERT forward over the
@@ -115,7 +117,8 @@ def compare_chat(name, spec, write):
     if write:
         FIXTURES.mkdir(parents=True, exist_ok=True)
         fixture = {
-            "comment": "Made by bench/llm/compare_reference.py from llama.cpp (llama-cpp-python); "
+            "comment": "Made by bench/llm/compare_reference.py from llama.cpp (llama-cpp-python, "
+                       "built without SIMD by bench/llm/setup_generic_reference.sh); "
                        "checked by tests/engine/model/reference_test.cc.",
             "model": spec["file"],
             "prompt": spec["prompt"],

@@ -28,16 +28,20 @@ double Median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: llm_bench MODEL [--prompt-tokens N] [--gen-tokens N] [--runs N]\n");
+    std::fprintf(stderr,
+                 "usage: llm_bench MODEL [--prompt-tokens N] [--gen-tokens N] [--runs N]\n");
     return 2;
   }
   int prompt_tokens = 64, gen_tokens = 32, runs = 3;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::atoi(argv[i + 1]);
-    if (flag == "--prompt-tokens") prompt_tokens = value;
-    else if (flag == "--gen-tokens") gen_tokens = value;
-    else if (flag == "--runs") runs = value;
+    if (flag == "--prompt-tokens")
+      prompt_tokens = value;
+    else if (flag == "--gen-tokens")
+      gen_tokens = value;
+    else if (flag == "--runs")
+      runs = value;
   }
   auto loaded = kiln::engine::LoadModel(argv[1]);
   if (!loaded.ok()) {
@@ -47,8 +51,9 @@ int main(int argc, char** argv) {
   auto& m = **loaded;
   std::string text;
   while (static_cast<int>(m.tokenizer->Encode(text, false, false).size()) < prompt_tokens) {
-    text += "Small language models run well on ordinary CPUs when their kernels read each "
-            "weight once per token. ";
+    text +=
+        "Small language models run well on ordinary CPUs when their kernels read each "
+        "weight once per token. ";
   }
   std::vector<int32_t> prompt = m.tokenizer->Encode(text, false, false);
   prompt.resize(static_cast<size_t>(prompt_tokens));
@@ -61,8 +66,8 @@ int main(int argc, char** argv) {
     prefill.push_back(prompt_tokens / kiln::SecondsSince(start));
     start = kiln::MonoNow();
     for (int i = 0; i < gen_tokens; ++i) {
-      int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
-                                          logits.begin());
+      int32_t next =
+          static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
       if (!m.model->Decode(*cache, {&next, 1}, logits.data()).ok()) return 1;
     }
     decode.push_back(gen_tokens / kiln::SecondsSince(start));

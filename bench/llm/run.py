@@ -56,7 +56,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     path = CACHE / "models" / NAMES[args.model] if args.model in NAMES else pathlib.Path(args.model)
-    kiln = subprocess.run([str(BUILD / "llm_bench"), str(path), "--prompt-tokens",
+    kiln = subprocess.run([str(BUILD / "bench" / "llm_bench"), str(path), "--prompt-tokens",
                            str(args.prompt_tokens), "--gen-tokens", str(args.gen_tokens),
                            "--runs", str(args.runs)], capture_output=True, text=True, check=True)
     kiln = json.loads(kiln.stdout)

@@ -1,7 +1,7 @@
 // KvCache: the keys and values one sequence has computed so far, per layer,
 // as f16 [n_ctx, kv_dim] blocks (f16, as llama.cpp keeps them by default:
-// half the memory of f32, and the same rounding as the reference engine). Owned by whoever runs the sequence (one per
-// conversation); not thread-safe. The serving issue replaces this contiguous
+// half the memory of f32, and the same rounding as the reference engine). Owned by whoever runs the
+// sequence (one per conversation); not thread-safe. The serving issue replaces this contiguous
 // layout with paged blocks shared through a prefix cache.
 #pragma once
 
@@ -15,7 +15,9 @@ namespace kiln::engine {
 class KvCache {
  public:
   KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim)
-      : n_layer_(n_layer), n_ctx_(n_ctx), kv_dim_(kv_dim),
+      : n_layer_(n_layer),
+        n_ctx_(n_ctx),
+        kv_dim_(kv_dim),
         k_(static_cast<size_t>(n_layer * n_ctx * kv_dim)),
         v_(static_cast<size_t>(n_layer * n_ctx * kv_dim)) {}
 

@@ -42,8 +42,8 @@ Status Model::CheckDecode(const KvCache& cache, std::span<const int32_t> tokens)
   if (tokens.empty()) return InvalidArgument("nothing to decode: no tokens");
   if (cache.size() + static_cast<int64_t>(tokens.size()) > cache.n_ctx()) {
     return InvalidArgument(std::to_string(cache.size() + static_cast<int64_t>(tokens.size())) +
-                           " tokens do not fit in the context of " +
-                           std::to_string(cache.n_ctx()) + " tokens");
+                           " tokens do not fit in the context of " + std::to_string(cache.n_ctx()) +
+                           " tokens");
   }
   for (int32_t t : tokens) {
     if (t < 0 || t >= info_.n_vocab) {

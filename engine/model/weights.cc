@@ -22,7 +22,8 @@ Result<const GgufTensor*> Find(const GgufFile& file, const std::string& name,
   }
   if (!kernels::Traits(t->type).supported) {
     return InvalidArgument("tensor '" + name + "' has type " +
-                           std::string(kernels::TypeName(t->type)) + ", which Kiln cannot compute with");
+                           std::string(kernels::TypeName(t->type)) +
+                           ", which Kiln cannot compute with");
   }
   return t;
 }

@@ -82,8 +82,7 @@ class BertModel final : public Model {
     WeightLoader w(&f);
     KILN_ASSIGN_OR_RETURN(m->tok_embd_, w.Matrix("token_embd.weight", p.n_embd, p.n_vocab));
     KILN_ASSIGN_OR_RETURN(m->pos_embd_, w.Matrix("position_embd.weight", p.n_embd, p.n_ctx));
-    KILN_ASSIGN_OR_RETURN(m->type_embd_,
-                          w.Matrix("token_types.weight", p.n_embd, p.n_token_types));
+    KILN_ASSIGN_OR_RETURN(m->type_embd_, w.Matrix("token_types.weight", p.n_embd, p.n_token_types));
     KILN_ASSIGN_OR_RETURN(m->embd_norm_, LoadNorm(w, "token_embd_norm", p.n_embd));
     for (int64_t i = 0; i < p.n_layer; ++i) {
       const std::string b = "blk." + std::to_string(i) + ".";
@@ -159,9 +158,9 @@ class BertModel final : public Model {
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     for (int64_t i = 0; i < n; ++i) {
       for (int64_t h = 0; h < p_.n_head; ++h) {
-        kernels::cpu::AttentionRef(&q[static_cast<size_t>(i * d + h * hd)], &k[static_cast<size_t>(h * hd)],
-                              &v[static_cast<size_t>(h * hd)], n, hd, d, scale,
-                              &attn[static_cast<size_t>(i * d + h * hd)]);
+        kernels::cpu::AttentionRef(&q[static_cast<size_t>(i * d + h * hd)],
+                                   &k[static_cast<size_t>(h * hd)], &v[static_cast<size_t>(h * hd)],
+                                   n, hd, d, scale, &attn[static_cast<size_t>(i * d + h * hd)]);
       }
     }
     std::vector<float> o(static_cast<size_t>(d)), up(static_cast<size_t>(p_.n_ff));
@@ -169,7 +168,8 @@ class BertModel final : public Model {
       float* xi = &x[static_cast<size_t>(i * d)];
       l.o.Apply(&attn[static_cast<size_t>(i * d)], o.data());
       for (int64_t j = 0; j < d; ++j) xi[j] += o[j];
-      kernels::cpu::LayerNormRef(xi, l.attn_out_norm.w.data(), l.attn_out_norm.b.data(), p_.eps, d, xi);
+      kernels::cpu::LayerNormRef(xi, l.attn_out_norm.w.data(), l.attn_out_norm.b.data(), p_.eps, d,
+                                 xi);
       l.up.Apply(xi, up.data());
       for (float& u : up) u = kernels::cpu::GeluErfRef(u);
       l.down.Apply(up.data(), o.data());

@@ -50,7 +50,8 @@ Result<Gemma3Params> ReadParams(const GgufFile& f) {
   KILN_ASSIGN_OR_RETURN(p.n_ff, f.GetInt("gemma3.feed_forward_length"));
   KILN_ASSIGN_OR_RETURN(p.n_ctx, f.GetIntOr("gemma3.context_length", 8192));
   KILN_ASSIGN_OR_RETURN(p.head_dim, f.GetIntOr("gemma3.attention.key_length", 256));
-  KILN_ASSIGN_OR_RETURN(int64_t value_length, f.GetIntOr("gemma3.attention.value_length", p.head_dim));
+  KILN_ASSIGN_OR_RETURN(int64_t value_length,
+                        f.GetIntOr("gemma3.attention.value_length", p.head_dim));
   KILN_ASSIGN_OR_RETURN(p.window, f.GetIntOr("gemma3.attention.sliding_window", 512));
   KILN_ASSIGN_OR_RETURN(double base, f.GetFloatOr("gemma3.rope.freq_base", 1000000.0));
   KILN_ASSIGN_OR_RETURN(double eps, f.GetFloatOr("gemma3.attention.layer_norm_rms_epsilon", 1e-6));
@@ -127,8 +128,14 @@ class Gemma3Model final : public Model {
  private:
   struct Scratch {
     explicit Scratch(const Gemma3Params& p)
-        : x(p.n_embd), h(p.n_embd), q(p.n_head * p.head_dim), k(p.n_head_kv * p.head_dim),
-          v(p.n_head_kv * p.head_dim), attn(p.n_head * p.head_dim), o(p.n_embd), g(p.n_ff),
+        : x(p.n_embd),
+          h(p.n_embd),
+          q(p.n_head * p.head_dim),
+          k(p.n_head_kv * p.head_dim),
+          v(p.n_head_kv * p.head_dim),
+          attn(p.n_head * p.head_dim),
+          o(p.n_embd),
+          g(p.n_ff),
           u(p.n_ff) {}
     std::vector<float> x, h, q, k, v, attn, o, g, u;
   };
@@ -142,14 +149,16 @@ class Gemma3Model final : public Model {
       kernels::cpu::RmsNormRef(s.x.data(), l.attn_norm.data(), p_.rms_eps, p_.n_embd, s.h.data());
       Attention(cache, l, il, pos, s);
       MatVec(l.wo, s.attn.data(), s.o.data());
-      kernels::cpu::RmsNormRef(s.o.data(), l.post_attn_norm.data(), p_.rms_eps, p_.n_embd, s.o.data());
+      kernels::cpu::RmsNormRef(s.o.data(), l.post_attn_norm.data(), p_.rms_eps, p_.n_embd,
+                               s.o.data());
       for (int64_t i = 0; i < p_.n_embd; ++i) s.x[i] += s.o[i];
       kernels::cpu::RmsNormRef(s.x.data(), l.ffn_norm.data(), p_.rms_eps, p_.n_embd, s.h.data());
       MatVec(l.gate, s.h.data(), s.g.data());
       MatVec(l.up, s.h.data(), s.u.data());
       for (int64_t i = 0; i < p_.n_ff; ++i) s.g[i] = kernels::cpu::GeluTanhF16Ref(s.g[i]) * s.u[i];
       MatVec(l.down, s.g.data(), s.o.data());
-      kernels::cpu::RmsNormRef(s.o.data(), l.post_ffn_norm.data(), p_.rms_eps, p_.n_embd, s.o.data());
+      kernels::cpu::RmsNormRef(s.o.data(), l.post_ffn_norm.data(), p_.rms_eps, p_.n_embd,
+                               s.o.data());
       for (int64_t i = 0; i < p_.n_embd; ++i) s.x[i] += s.o[i];
     }
     if (logits == nullptr) return;

@@ -43,11 +43,10 @@ Result<LlamaParams> ReadParams(const GgufFile& f) {
   KILN_ASSIGN_OR_RETURN(double base, f.GetFloatOr("llama.rope.freq_base", 10000.0));
   KILN_ASSIGN_OR_RETURN(double eps, f.GetFloatOr("llama.attention.layer_norm_rms_epsilon", 1e-5));
   if (p.n_embd <= 0 || p.n_layer <= 0 || p.n_head <= 0 || p.n_head_kv <= 0 || p.n_ff <= 0 ||
-      p.n_embd % p.n_head != 0 || p.n_head % p.n_head_kv != 0 || p.n_layer > 1000 ||
-      p.n_ctx <= 0) {
+      p.n_embd % p.n_head != 0 || p.n_head % p.n_head_kv != 0 || p.n_layer > 1000 || p.n_ctx <= 0) {
     return InvalidArgument("llama hyper-parameters are inconsistent (embedding " +
-                           std::to_string(p.n_embd) + ", heads " + std::to_string(p.n_head) +
-                           "/" + std::to_string(p.n_head_kv) + ")");
+                           std::to_string(p.n_embd) + ", heads " + std::to_string(p.n_head) + "/" +
+                           std::to_string(p.n_head_kv) + ")");
   }
   p.head_dim = p.n_embd / p.n_head;
   KILN_ASSIGN_OR_RETURN(p.rot_dim, f.GetIntOr("llama.rope.dimension_count", p.head_dim));
@@ -122,8 +121,14 @@ class LlamaModel final : public Model {
  private:
   struct Scratch {
     explicit Scratch(const LlamaParams& p)
-        : x(p.n_embd), h(p.n_embd), q(p.n_head * p.head_dim), k(p.n_head_kv * p.head_dim),
-          v(p.n_head_kv * p.head_dim), attn(p.n_head * p.head_dim), o(p.n_embd), g(p.n_ff),
+        : x(p.n_embd),
+          h(p.n_embd),
+          q(p.n_head * p.head_dim),
+          k(p.n_head_kv * p.head_dim),
+          v(p.n_head_kv * p.head_dim),
+          attn(p.n_head * p.head_dim),
+          o(p.n_embd),
+          g(p.n_ff),
           u(p.n_ff) {}
     std::vector<float> x, h, q, k, v, attn, o, g, u;
   };
@@ -168,8 +173,8 @@ class LlamaModel final : public Model {
     for (int64_t h = 0; h < p_.n_head; ++h) {
       const int64_t kvh = h / group;
       kernels::cpu::AttentionF16Ref(&s.q[h * p_.head_dim], cache.K(il, 0) + kvh * p_.head_dim,
-                            cache.V(il, 0) + kvh * p_.head_dim, pos + 1, p_.head_dim,
-                            cache.kv_dim(), scale, &s.attn[h * p_.head_dim]);
+                                    cache.V(il, 0) + kvh * p_.head_dim, pos + 1, p_.head_dim,
+                                    cache.kv_dim(), scale, &s.attn[h * p_.head_dim]);
     }
   }
 

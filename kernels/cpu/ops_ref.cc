@@ -16,8 +16,7 @@ void RmsNormRef(const float* x, const float* w, float eps, int64_t n, float* y) 
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * (w ? w[i] : 1.0f);
 }
 
-void LayerNormRef(const float* x, const float* w, const float* b, float eps, int64_t n,
-                  float* y) {
+void LayerNormRef(const float* x, const float* w, const float* b, float eps, int64_t n, float* y) {
   double mean = 0;
   for (int64_t i = 0; i < n; ++i) mean += x[i];
   mean /= static_cast<double>(n);
@@ -113,8 +112,8 @@ void AttentionF16Ref(const float* q, const uint16_t* k, const uint16_t* v, int64
   }
 }
 
-void AttentionRef(const float* q, const float* k, const float* v, int64_t n_keys,
-                  int64_t head_dim, int64_t stride, float scale, float* out) {
+void AttentionRef(const float* q, const float* k, const float* v, int64_t n_keys, int64_t head_dim,
+                  int64_t stride, float scale, float* out) {
   std::vector<float> scores(static_cast<size_t>(n_keys));
   for (int64_t t = 0; t < n_keys; ++t) {
     const float* kt = k + t * stride;

@@ -42,7 +42,7 @@ void AttentionF16Ref(const float* q, const uint16_t* k, const uint16_t* v, int64
 // One query head attending over `n_keys` cached positions:
 //   out = sum_t softmax_t(scale * q . k_t) v_t
 // k and v are strided: position t of this head starts at k + t * stride.
-void AttentionRef(const float* q, const float* k, const float* v, int64_t n_keys,
-                  int64_t head_dim, int64_t stride, float scale, float* out);
+void AttentionRef(const float* q, const float* k, const float* v, int64_t n_keys, int64_t head_dim,
+                  int64_t stride, float scale, float* out);
 
 }  // namespace kiln::kernels::cpu

@@ -99,11 +99,11 @@ TEST(Model, BadFilesAreClearErrors) {
     mixed.SetUint32("llama.attention.head_count", 4);
     for (const GgufTensor& tensor : f2->tensors()) {
       if (tensor.name.rfind("blk.1.", 0) == 0) continue;
-      ASSERT_TRUE(mixed
-                      .AddTensor(tensor.name, tensor.type, tensor.dims,
-                                 std::string(reinterpret_cast<const char*>(tensor.data),
-                                             tensor.nbytes))
-                      .ok());
+      ASSERT_TRUE(
+          mixed
+              .AddTensor(tensor.name, tensor.type, tensor.dims,
+                         std::string(reinterpret_cast<const char*>(tensor.data), tensor.nbytes))
+              .ok());
     }
     auto f3 = Open(mixed.Serialize());
     auto model = CreateModel(*f3);

@@ -27,7 +27,8 @@ inline std::string RandomTensorBytes(kernels::GgmlType type, int64_t cols, int64
   std::string bytes(kernels::RowBytes(type, cols) * static_cast<size_t>(rows), '\0');
   for (int64_t r = 0; r < rows; ++r) {
     kernels::cpu::QuantizeRowRef(type, &values[static_cast<size_t>(r * cols)],
-                            &bytes[kernels::RowBytes(type, cols) * static_cast<size_t>(r)], cols);
+                                 &bytes[kernels::RowBytes(type, cols) * static_cast<size_t>(r)],
+                                 cols);
   }
   return bytes;
 }
@@ -54,8 +55,8 @@ inline std::string WriteTinyLlama(const TinyLlama& t, const std::string& skip = 
   const int64_t hd = t.n_embd / t.n_head, kv = t.n_head_kv * hd;
   auto add = [&](const std::string& name, kernels::GgmlType type, int64_t cols, int64_t rows) {
     if (name == skip) return;
-    std::vector<int64_t> dims = rows > 0 ? std::vector<int64_t>{cols, rows}
-                                         : std::vector<int64_t>{cols};
+    std::vector<int64_t> dims =
+        rows > 0 ? std::vector<int64_t>{cols, rows} : std::vector<int64_t>{cols};
     std::string data = rows > 0 ? RandomTensorBytes(type, cols, rows, rng) : OnesF32(cols);
     (void)w.AddTensor(name, type, dims, std::move(data));
   };
