@@ -145,7 +145,7 @@ class LlamaModel final : public Model {
       kernels::cpu::RmsNormRef(s.x.data(), l.ffn_norm.data(), p_.rms_eps, p_.n_embd, s.h.data());
       MatVec(l.gate, s.h.data(), s.g.data());
       MatVec(l.up, s.h.data(), s.u.data());
-      for (int64_t i = 0; i < p_.n_ff; ++i) s.g[i] = kernels::cpu::SiluRef(s.g[i]) * s.u[i];
+      kernels::cpu::SwiGluRef(s.g.data(), s.u.data(), s.g.data(), p_.n_ff);
       MatVec(l.down, s.g.data(), s.o.data());
       for (int64_t i = 0; i < p_.n_embd; ++i) s.x[i] += s.o[i];
     }

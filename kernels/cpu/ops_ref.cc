@@ -1,5 +1,6 @@
 #include "kernels/cpu/ops_ref.h"
 
+#include <bit>
 #include <cmath>
 #include <vector>
 
@@ -70,6 +71,42 @@ void SoftmaxRef(float* x, int64_t n) {
 
 float SiluRef(float x) { return x / (1.0f + std::exp(-x)); }
 
+namespace {
+
+uint32_t Bits(float f) { return std::bit_cast<uint32_t>(f); }
+float FromBits(uint32_t u) { return std::bit_cast<float>(u); }
+
+}  // namespace
+
+float ExpPolyRef(float x) {
+  // exp(x) = 2^n * exp(b), n = round(x / ln 2) found with the 1.5 * 2^23
+  // shifter, b = x - n ln 2 in two parts, exp(b) by a degree-5 polynomial.
+  const float shifter = 0x1.8p23f;
+  const float z = x * 0x1.715476p+0f + shifter;
+  const float n = z - shifter;
+  const float b = (x - n * 0x1.62e4p-1f) - n * 0x1.7f7d1cp-20f;
+  const uint32_t e = Bits(z) << 23;
+  const float k = FromBits(e + Bits(1.0f));  // 2^n
+  const float u = b * b;
+  const float p = (0x1.0e4020p-7f * b + 0x1.573e2ep-5f) * u + (0x1.555e66p-3f * b + 0x1.fffdb6p-2f);
+  const float j = p * u + 0x1.ffffecp-1f * b;  // exp(b) - 1
+  if (!(std::fabs(n) > 126.0f)) return j * k + k;
+  // 2^n itself would overflow or underflow: scale in two steps.
+  const uint32_t g = n <= 0.0f ? 0x82000000u : 0u;
+  const float s1 = FromBits(g + 0x7f000000u);
+  const float s2 = FromBits(e - g);
+  if (std::fabs(n) > 192.0f) return s1 * s1;
+  return (s2 * j + s2) * s1;
+}
+
+void SwiGluRef(const float* x, const float* g, float* y, int64_t n) {
+  const int64_t vectorized = n / 4 * 4;
+  for (int64_t i = 0; i < vectorized; ++i) {
+    y[i] = x[i] / (1.0f + ExpPolyRef(0.0f - x[i])) * g[i];
+  }
+  for (int64_t i = vectorized; i < n; ++i) y[i] = SiluRef(x[i]) * g[i];
+}
+
 float GeluTanhRef(float x) {
   constexpr float kSqrt2OverPi = 0.7978845608028654f;
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
@@ -88,6 +125,27 @@ float GeluTanhF16Ref(float x) {
   return F16ToF32(F32ToF16(g));
 }
 
+namespace {
+
+// Softmax as ggml's x86 vector code computes it over a row that masking pads
+// to a multiple of four: exp through ExpPolyRef, each group of four summed as
+// (v0 + v1) + (v2 + v3) in float, the groups summed in double.
+void SoftmaxGroupsOf4(float* x, int64_t n) {
+  if (n <= 0) return;
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);
+  double sum = 0;
+  for (int64_t i = 0; i < n; i += 4) {
+    float v[4] = {0, 0, 0, 0};  // masked padding contributes exp(-inf) = 0
+    for (int64_t j = 0; j < 4 && i + j < n; ++j) v[j] = x[i + j] = ExpPolyRef(x[i + j] - max);
+    sum += static_cast<double>((v[0] + v[1]) + (v[2] + v[3]));
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+}  // namespace
+
 void AttentionF16Ref(const float* q, const uint16_t* k, const uint16_t* v, int64_t n_keys,
                      int64_t head_dim, int64_t stride, float scale, float* out) {
   // ggml computes q.k and p.v as f16 x f16 dot products (ggml_vec_dot_f16),
@@ -101,7 +159,7 @@ void AttentionF16Ref(const float* q, const uint16_t* k, const uint16_t* v, int64
     for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(qh[d] * F16ToF32(kt[d]));
     scores[static_cast<size_t>(t)] = static_cast<float>(dot) * scale;
   }
-  SoftmaxRef(scores.data(), n_keys);
+  SoftmaxGroupsOf4(scores.data(), n_keys);
   for (float& p : scores) p = F16ToF32(F32ToF16(p));
   for (int64_t d = 0; d < head_dim; ++d) {
     double sum = 0;

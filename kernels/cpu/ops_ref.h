@@ -26,16 +26,24 @@ void RopeHalvesRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, flo
 // In place: x = softmax(x), computed stably (max subtracted first).
 void SoftmaxRef(float* x, int64_t n);
 
-float SiluRef(float x);      // x * sigmoid(x)
+float SiluRef(float x);  // x * sigmoid(x)
+// exp(x) as ggml's x86 builds evaluate it in vector code: Arm's optimized-
+// routines polynomial (max error ~1.45 ulp), each multiply and add rounded
+// separately (SSE2, no FMA). Differs from libm's expf in the last bit.
+float ExpPolyRef(float x);
+// y = silu(x) * g the way ggml's CPU SwiGLU computes it: groups of four
+// through ExpPolyRef, a tail of n % 4 through libm's expf.
+void SwiGluRef(const float* x, const float* g, float* y, int64_t n);
 float GeluTanhRef(float x);  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 float GeluErfRef(float x);   // 0.5 x (1 + erf(x / sqrt(2)))
 // GeluTanhRef the way ggml evaluates it on the CPU: through a table indexed by
 // the f16 value of x, holding f16 results (exact outside [-10, 10]).
 float GeluTanhF16Ref(float x);
 
-// The same over an f16 KV cache, rounding as ggml's matmuls do: q is rounded
-// to f16 for the q.k products, and the softmax weights to f16 before they
-// weight the values; products are summed in float.
+// The same over an f16 KV cache, computed as llama.cpp's CPU path does: q
+// rounded to f16 for the q.k products and the softmax weights to f16 before
+// they weight the values (f16 x f16 products summed in double), and the
+// softmax of ggml's x86 vector code (ExpPolyRef, groups of four).
 void AttentionF16Ref(const float* q, const uint16_t* k, const uint16_t* v, int64_t n_keys,
                      int64_t head_dim, int64_t stride, float scale, float* out);
 
