@@ -48,6 +48,25 @@ class Model {
   ModelInfo info_;
   // Checks a Decode call's arguments against the cache and vocabulary.
   Status CheckDecode(const KvCache& cache, std::span<const int32_t> tokens) const;
+
+  // Decode for architectures that run one token at a time:
+  // forward(token, position, logits_or_null) for each token in order, the last
+  // one with `logits`; each token's keys and values land at cache.size().
+  template <typename ForwardOne>
+  Status DecodeEachToken(KvCache& cache, std::span<const int32_t> tokens, float* logits,
+                         ForwardOne&& forward) const {
+    KILN_RETURN_IF_ERROR(CheckDecode(cache, tokens));
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      forward(tokens[i], cache.size(), i + 1 == tokens.size() ? logits : nullptr);
+      cache.set_size(cache.size() + 1);
+    }
+    return Status::OK();
+  }
+  // Fills info_ for a decoder model.
+  void SetDecoderInfo(std::string arch, std::string name, int64_t n_vocab, int64_t n_ctx,
+                      int64_t n_embd, int64_t n_layer) {
+    info_ = ModelInfo{std::move(arch), std::move(name), n_vocab, n_ctx, n_embd, n_layer, true};
+  }
 };
 
 // Builds the model for `file`'s general.architecture. `file` must outlive the model.

@@ -92,13 +92,8 @@ class LlamaModel final : public Model {
       KILN_ASSIGN_OR_RETURN(l.down, w.Matrix(b + "ffn_down.weight", p.n_ff, p.n_embd));
       m->layers_.push_back(std::move(l));
     }
-    KILN_ASSIGN_OR_RETURN(m->info_.name, f.GetStringOr("general.name", ""));
-    m->info_.arch = "llama";
-    m->info_.n_vocab = p.n_vocab;
-    m->info_.n_ctx_train = p.n_ctx;
-    m->info_.n_embd = p.n_embd;
-    m->info_.n_layer = p.n_layer;
-    m->info_.causal = true;
+    KILN_ASSIGN_OR_RETURN(std::string name, f.GetStringOr("general.name", ""));
+    m->SetDecoderInfo("llama", std::move(name), p.n_vocab, p.n_ctx, p.n_embd, p.n_layer);
     return std::unique_ptr<Model>(std::move(m));
   }
 
@@ -108,14 +103,10 @@ class LlamaModel final : public Model {
   }
 
   Status Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const override {
-    KILN_RETURN_IF_ERROR(CheckDecode(cache, tokens));
     Scratch s(p_);
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      const bool last = i + 1 == tokens.size();
-      Forward(cache, tokens[i], cache.size(), s, last ? logits : nullptr);
-      cache.set_size(cache.size() + 1);
-    }
-    return Status::OK();
+    return DecodeEachToken(cache, tokens, logits, [&](int32_t token, int64_t pos, float* out) {
+      Forward(cache, token, pos, s, out);
+    });
   }
 
  private:
