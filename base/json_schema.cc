@@ -224,12 +224,6 @@ Status Validate(const json& v, const json& s, const std::string& path) {
 
 }  // namespace
 
-size_t Utf8Length(std::string_view text) {
-  size_t n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
-  return n;
-}
-
 Status ValidateJson(const nlohmann::json& value, const nlohmann::json& schema) {
   return Validate(value, schema, "");
 }

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "base/utf8.h"
 
 namespace kiln {
 
@@ -22,8 +23,5 @@ namespace kiln {
 // value ("model_params.top_p", "variables[2].name"; the root is "") and whose
 // message says what is wrong ("must be at most 2").
 Status ValidateJson(const nlohmann::json& value, const nlohmann::json& schema);
-
-// Number of Unicode code points in valid UTF-8 text.
-size_t Utf8Length(std::string_view text);
 
 }  // namespace kiln

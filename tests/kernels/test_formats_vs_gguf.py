@@ -13,7 +13,6 @@ NaN values (only possible in the plain F16/BF16/F32 rows, which use random
 bit patterns) are compared as NaN-ness. Q8_K has no gguf-py implementation
 and is covered by the C++ tests only.
 """
-import os
 import pathlib
 import subprocess
 
@@ -24,7 +23,6 @@ gguf = pytest.importorskip("gguf")
 from gguf import GGMLQuantizationType as T  # noqa: E402
 from gguf.constants import GGML_QUANT_SIZES  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS = pathlib.Path.home() / ".cache" / "kiln" / "models"
 
 # Byte offsets of the f16 scale fields in one block (kernels/blocks.h).
@@ -36,18 +34,6 @@ PLAIN = [T.F32, T.F16, T.BF16]
 DEQUANT_TYPES = PLAIN + list(F16_FIELDS)
 # Types for which gguf-py has a quantizer to compare bytes with.
 QUANT_TYPES = [T.F32, T.F16, T.BF16, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0]
-
-
-@pytest.fixture(scope="module")
-def tool():
-    build = pathlib.Path(os.environ.get("KILN_BUILD_DIR", "build"))
-    if not build.is_absolute():
-        build = ROOT / build
-    path = build / "tests" / "kernels" / "kernels_tool"
-    if not path.exists():
-        pytest.fail(f"kernels_tool not found at {path}: build it first "
-                    f"(ninja -C {build} kernels_tool) or set KILN_BUILD_DIR")
-    return path
 
 
 def run_tool(tool, tmp_path, command, qtype, data: bytes) -> bytes:

@@ -18,7 +18,6 @@ in the same order (the C++ reference is compiled with -ffp-contract=off, numpy
 never fuses), and integer sums are exact; so the assertion is equality, with
 the relative difference reported if it ever fails.
 """
-import os
 import pathlib
 import subprocess
 
@@ -29,7 +28,6 @@ gguf = pytest.importorskip("gguf")
 from gguf import GGMLQuantizationType as T  # noqa: E402
 from gguf.constants import GGML_QUANT_SIZES  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS = pathlib.Path.home() / ".cache" / "kiln" / "models"
 F32 = np.float32
 
@@ -43,18 +41,6 @@ ACTIVATION = {
     T.Q2_K: T.Q8_K, T.Q3_K: T.Q8_K, T.Q4_K: T.Q8_K, T.Q5_K: T.Q8_K, T.Q6_K: T.Q8_K,
     T.F32: T.F32, T.F16: T.F16, T.BF16: T.BF16,
 }
-
-
-@pytest.fixture(scope="module")
-def tool():
-    build = pathlib.Path(os.environ.get("KILN_BUILD_DIR", "build"))
-    if not build.is_absolute():
-        build = ROOT / build
-    path = build / "tests" / "kernels" / "kernels_tool"
-    if not path.exists():
-        pytest.fail(f"kernels_tool not found at {path}: build it first "
-                    f"(ninja -C {build} kernels_tool) or set KILN_BUILD_DIR")
-    return path
 
 
 def run(tool, *args):
