@@ -6,6 +6,7 @@
 // gemma3.cc, bert.cc) and registers a loader in registry.cc.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -49,16 +50,21 @@ class Model {
   // Checks a Decode call's arguments against the cache and vocabulary.
   Status CheckDecode(const KvCache& cache, std::span<const int32_t> tokens) const;
 
-  // Decode for architectures that run one token at a time:
-  // forward(token, position, logits_or_null) for each token in order, the last
-  // one with `logits`; each token's keys and values land at cache.size().
-  template <typename ForwardOne>
-  Status DecodeEachToken(KvCache& cache, std::span<const int32_t> tokens, float* logits,
-                         ForwardOne&& forward) const {
+  // Decode in batches of at most kMaxBatch tokens:
+  // forward(batch, pos0, logits_or_null) runs `batch` at positions pos0...
+  // (storing their keys and values there), the last batch with `logits`.
+  // Weights are read once per batch, so a long prompt costs far less per token
+  // than generation does.
+  static constexpr int64_t kMaxBatch = 512;
+  template <typename ForwardBatch>
+  Status DecodeInBatches(KvCache& cache, std::span<const int32_t> tokens, float* logits,
+                         ForwardBatch&& forward) const {
     KILN_RETURN_IF_ERROR(CheckDecode(cache, tokens));
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      forward(tokens[i], cache.size(), i + 1 == tokens.size() ? logits : nullptr);
-      cache.set_size(cache.size() + 1);
+    for (size_t i = 0; i < tokens.size(); i += kMaxBatch) {
+      const auto batch = tokens.subspan(i, std::min<size_t>(kMaxBatch, tokens.size() - i));
+      const bool last = i + batch.size() == tokens.size();
+      forward(batch, cache.size(), last ? logits : nullptr);
+      cache.set_size(cache.size() + static_cast<int64_t>(batch.size()));
     }
     return Status::OK();
   }

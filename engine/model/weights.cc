@@ -1,5 +1,8 @@
 #include "engine/model/weights.h"
 
+#include "base/check.h"
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/cpu/quant_dot_ref.h"
 #include "kernels/cpu/reference.h"
 
@@ -42,11 +45,32 @@ Result<std::vector<float>> WeightLoader::Vector(const std::string& name, int64_t
   return out;
 }
 
-void MatVec(const Weight& w, const float* x, float* y) {
-  // As ggml does: x is quantized to the weight type's activation format
-  // (Q8_0, Q8_1, Q8_K, f16) and each row's dot is an integer sum per block.
-  kernels::cpu::MatVecQuantizedRef(w.type, w.data, w.rows, w.cols, x, y);
+void Project(std::initializer_list<Projection> projections, const float* x, int64_t n) {
+  using kernels::cpu::MatMulJob;
+  using kernels::cpu::QuantizedRows;
+  constexpr size_t kMax = 4;
+  KILN_CHECK(projections.size() <= kMax);
+  auto* pool = &kernels::cpu::WorkerPool::Default();
+  // One quantized copy of x per activation format in use (per thread: several
+  // sequences may run at once).
+  thread_local QuantizedRows inputs[kMax];
+  MatMulJob jobs[kMax];
+  size_t n_inputs = 0, n_jobs = 0;
+  for (const Projection& p : projections) {
+    const kernels::GgmlType act = kernels::cpu::ActivationType(p.w->type);
+    size_t i = 0;
+    while (i < n_inputs && !(inputs[i].activation_type() == act && inputs[i].cols() == p.w->cols))
+      ++i;
+    if (i == n_inputs) {
+      inputs[i].Quantize(p.w->type, x, n, p.w->cols, p.w->cols, pool);
+      ++n_inputs;
+    }
+    jobs[n_jobs++] = MatMulJob{p.w->type, p.w->data, p.w->rows, &inputs[i], p.out, p.w->rows};
+  }
+  kernels::cpu::MatMul({jobs, n_jobs}, pool);
 }
+
+void MatVec(const Weight& w, const float* x, float* y) { Project({{&w, y}}, x, 1); }
 
 void GetRow(const Weight& w, int64_t r, float* out) {
   kernels::cpu::DequantizeRowRef(w.type, w.row(r), out, w.cols);

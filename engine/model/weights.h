@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -41,9 +42,19 @@ class WeightLoader {
   const GgufFile* file_;
 };
 
-// y[r] = row r . x for r < w.rows, with x quantized to the weight type's
-// activation format first, as llama.cpp computes it (reference path; fast
-// kernels come in the CPU-kernel issue).
+// One output of a batched projection: out = X . W^T, [n, w->rows] row-major.
+struct Projection {
+  const Weight* w;
+  float* out;
+};
+
+// Computes every projection of the same input rows x ([n, cols], cols = each
+// W's cols) as one parallel step on the executor's worker pool
+// (kernels::cpu::WorkerPool::Default()), x quantized once per activation
+// format (kernels/cpu/matmul.h): Q, K and V of a layer, or gate and up.
+void Project(std::initializer_list<Projection> projections, const float* x, int64_t n);
+
+// y[r] = row r . x for r < w.rows: Project with one row.
 void MatVec(const Weight& w, const float* x, float* y);
 // The dequantised row r of `w` (embedding lookups).
 void GetRow(const Weight& w, int64_t r, float* out);

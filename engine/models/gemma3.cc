@@ -14,7 +14,9 @@
 
 #include "engine/model/model.h"
 #include "engine/model/weights.h"
+#include "kernels/cpu/ops.h"
 #include "kernels/cpu/ops_ref.h"
+#include "kernels/cpu/parallel.h"
 
 namespace kiln::engine {
 namespace {
@@ -110,82 +112,120 @@ class Gemma3Model final : public Model {
   }
 
   Status Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const override {
-    Scratch s(p_);
-    return DecodeEachToken(cache, tokens, logits, [&](int32_t token, int64_t pos, float* out) {
-      Forward(cache, token, pos, s, out);
-    });
+    Scratch s;
+    return DecodeInBatches(cache, tokens, logits,
+                           [&](std::span<const int32_t> batch, int64_t pos0, float* out) {
+                             Forward(cache, batch, pos0, s, out);
+                           });
   }
 
  private:
+  // Activations of a batch of T tokens, row-major [T, width]; rotary angles
+  // for the local (sliding) and global bases.
   struct Scratch {
-    explicit Scratch(const Gemma3Params& p)
-        : x(p.n_embd),
-          h(p.n_embd),
-          q(p.n_head * p.head_dim),
-          k(p.n_head_kv * p.head_dim),
-          v(p.n_head_kv * p.head_dim),
-          attn(p.n_head * p.head_dim),
-          o(p.n_embd),
-          g(p.n_ff),
-          u(p.n_ff) {}
+    void Resize(const Gemma3Params& p, int64_t T) {
+      const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
+      x.resize(n(p.n_embd));
+      h.resize(n(p.n_embd));
+      q.resize(n(p.n_head * p.head_dim));
+      k.resize(n(p.n_head_kv * p.head_dim));
+      v.resize(n(p.n_head_kv * p.head_dim));
+      attn.resize(n(p.n_head * p.head_dim));
+      o.resize(n(p.n_embd));
+      g.resize(n(p.n_ff));
+      u.resize(n(p.n_ff));
+      for (auto* a : {&cos_local, &sin_local, &cos_global, &sin_global})
+        a->resize(n(p.head_dim / 2));
+    }
     std::vector<float> x, h, q, k, v, attn, o, g, u;
+    std::vector<float> cos_local, sin_local, cos_global, sin_global;
   };
 
-  void Forward(KvCache& cache, int32_t token, int64_t pos, Scratch& s, float* logits) const {
-    GetRow(tok_embd_, token, s.x.data());
-    const float embd_scale = std::sqrt(static_cast<float>(p_.n_embd));
-    for (float& v : s.x) v *= embd_scale;
+  void Forward(KvCache& cache, std::span<const int32_t> batch, int64_t pos0, Scratch& s,
+               float* logits) const {
+    namespace cpu = kernels::cpu;
+    const int64_t T = static_cast<int64_t>(batch.size()), E = p_.n_embd, F = p_.n_ff;
+    const int64_t half = p_.head_dim / 2;
+    s.Resize(p_, T);
+    const float embd_scale = std::sqrt(static_cast<float>(E));
+    for (int64_t t = 0; t < T; ++t) {
+      GetRow(tok_embd_, batch[static_cast<size_t>(t)], &s.x[t * E]);
+      for (int64_t i = 0; i < E; ++i) s.x[t * E + i] *= embd_scale;
+      cpu::RopeAnglesRef(p_.head_dim, pos0 + t, kLocalRopeBase, &s.cos_local[t * half],
+                         &s.sin_local[t * half]);
+      cpu::RopeAnglesRef(p_.head_dim, pos0 + t, p_.rope_base, &s.cos_global[t * half],
+                         &s.sin_global[t * half]);
+    }
     for (int64_t il = 0; il < p_.n_layer; ++il) {
       const Gemma3Layer& l = layers_[static_cast<size_t>(il)];
-      kernels::cpu::RmsNormRef(s.x.data(), l.attn_norm.data(), p_.rms_eps, p_.n_embd, s.h.data());
-      Attention(cache, l, il, pos, s);
-      MatVec(l.wo, s.attn.data(), s.o.data());
-      kernels::cpu::RmsNormRef(s.o.data(), l.post_attn_norm.data(), p_.rms_eps, p_.n_embd,
-                               s.o.data());
-      for (int64_t i = 0; i < p_.n_embd; ++i) s.x[i] += s.o[i];
-      kernels::cpu::RmsNormRef(s.x.data(), l.ffn_norm.data(), p_.rms_eps, p_.n_embd, s.h.data());
-      MatVec(l.gate, s.h.data(), s.g.data());
-      MatVec(l.up, s.h.data(), s.u.data());
-      for (int64_t i = 0; i < p_.n_ff; ++i) s.g[i] = kernels::cpu::GeluTanhF16Ref(s.g[i]) * s.u[i];
-      MatVec(l.down, s.g.data(), s.o.data());
-      kernels::cpu::RmsNormRef(s.o.data(), l.post_ffn_norm.data(), p_.rms_eps, p_.n_embd,
-                               s.o.data());
-      for (int64_t i = 0; i < p_.n_embd; ++i) s.x[i] += s.o[i];
+      for (int64_t t = 0; t < T; ++t) {
+        cpu::RmsNorm(&s.x[t * E], l.attn_norm.data(), p_.rms_eps, E, &s.h[t * E]);
+      }
+      Attention(cache, l, il, pos0, T, s);
+      Project({{&l.wo, s.o.data()}}, s.attn.data(), T);
+      for (int64_t t = 0; t < T; ++t) {
+        float* o = &s.o[t * E];
+        cpu::RmsNorm(o, l.post_attn_norm.data(), p_.rms_eps, E, o);
+        for (int64_t i = 0; i < E; ++i) s.x[t * E + i] += o[i];
+        cpu::RmsNorm(&s.x[t * E], l.ffn_norm.data(), p_.rms_eps, E, &s.h[t * E]);
+      }
+      Project({{&l.gate, s.g.data()}, {&l.up, s.u.data()}}, s.h.data(), T);
+      for (int64_t t = 0; t < T; ++t) cpu::GeGluTanh(&s.g[t * F], &s.u[t * F], &s.g[t * F], F);
+      Project({{&l.down, s.o.data()}}, s.g.data(), T);
+      for (int64_t t = 0; t < T; ++t) {
+        float* o = &s.o[t * E];
+        cpu::RmsNorm(o, l.post_ffn_norm.data(), p_.rms_eps, E, o);
+        for (int64_t i = 0; i < E; ++i) s.x[t * E + i] += o[i];
+      }
     }
     if (logits == nullptr) return;
-    kernels::cpu::RmsNormRef(s.x.data(), output_norm_.data(), p_.rms_eps, p_.n_embd, s.h.data());
+    cpu::RmsNorm(&s.x[(T - 1) * E], output_norm_.data(), p_.rms_eps, E, s.h.data());
     MatVec(tok_embd_, s.h.data(), logits);  // tied output projection
   }
 
-  void Attention(KvCache& cache, const Gemma3Layer& l, int64_t il, int64_t pos, Scratch& s) const {
-    const int64_t hd = p_.head_dim;
-    MatVec(l.wq, s.h.data(), s.q.data());
-    MatVec(l.wk, s.h.data(), s.k.data());
-    MatVec(l.wv, s.h.data(), s.v.data());
-    const float base = l.sliding ? kLocalRopeBase : p_.rope_base;
+  void Attention(KvCache& cache, const Gemma3Layer& l, int64_t il, int64_t pos0, int64_t T,
+                 Scratch& s) const {
+    namespace cpu = kernels::cpu;
+    const int64_t hd = p_.head_dim, half = hd / 2;
+    const int64_t q_dim = p_.n_head * hd, kv_dim = p_.n_head_kv * hd;
+    Project({{&l.wq, s.q.data()}, {&l.wk, s.k.data()}, {&l.wv, s.v.data()}}, s.h.data(), T);
+    const std::vector<float>& cos = l.sliding ? s.cos_local : s.cos_global;
+    const std::vector<float>& sin = l.sliding ? s.sin_local : s.sin_global;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    for (int64_t h = 0; h < p_.n_head; ++h) {
-      float* qh = &s.q[h * hd];
-      kernels::cpu::RmsNormRef(qh, l.q_norm.data(), p_.rms_eps, hd, qh);
-      kernels::cpu::RopeHalvesRef(qh, hd, hd, pos, base);
-      // Gemma scales the query itself (llama.cpp too), before it meets the keys.
-      for (int64_t d = 0; d < hd; ++d) qh[d] *= scale;
+    for (int64_t t = 0; t < T; ++t) {
+      const float* c = &cos[t * half];
+      const float* sn = &sin[t * half];
+      for (int64_t h = 0; h < p_.n_head; ++h) {
+        float* qh = &s.q[t * q_dim + h * hd];
+        cpu::RmsNorm(qh, l.q_norm.data(), p_.rms_eps, hd, qh);
+        cpu::RopeHalvesApply(qh, hd, c, sn);
+        // Gemma scales the query itself (llama.cpp too), before it meets the keys.
+        for (int64_t d = 0; d < hd; ++d) qh[d] *= scale;
+      }
+      for (int64_t h = 0; h < p_.n_head_kv; ++h) {
+        float* kh = &s.k[t * kv_dim + h * hd];
+        cpu::RmsNorm(kh, l.k_norm.data(), p_.rms_eps, hd, kh);
+        cpu::RopeHalvesApply(kh, hd, c, sn);
+      }
+      cache.Store(il, pos0 + t, &s.k[t * kv_dim], &s.v[t * kv_dim]);
     }
-    for (int64_t h = 0; h < p_.n_head_kv; ++h) {
-      float* kh = &s.k[h * hd];
-      kernels::cpu::RmsNormRef(kh, l.k_norm.data(), p_.rms_eps, hd, kh);
-      kernels::cpu::RopeHalvesRef(kh, hd, hd, pos, base);
-    }
-    cache.Store(il, pos, s.k.data(), s.v.data());
-    // A sliding layer sees the last `window` positions, this one included.
-    const int64_t first = l.sliding ? std::max<int64_t>(0, pos - p_.window + 1) : 0;
-    const int64_t group = p_.n_head / p_.n_head_kv;
-    for (int64_t h = 0; h < p_.n_head; ++h) {
-      const int64_t kvh = h / group;
-      kernels::cpu::AttentionF16Ref(&s.q[h * hd], cache.K(il, first) + kvh * hd,
-                                    cache.V(il, first) + kvh * hd, pos + 1 - first, hd,
-                                    cache.kv_dim(), 1.0f, &s.attn[h * hd]);
-    }
+    // A sliding layer sees the last `window` positions, each query its own.
+    cpu::AttentionArgs a;
+    a.q = s.q.data();
+    a.q_stride = q_dim;
+    a.k = cache.K(il, 0);
+    a.v = cache.V(il, 0);
+    a.kv_stride = kv_dim;
+    a.n_head = p_.n_head;
+    a.n_head_kv = p_.n_head_kv;
+    a.head_dim = hd;
+    a.n_q = T;
+    a.pos0 = pos0;
+    a.window = l.sliding ? p_.window : 0;
+    a.scale = 1.0f;
+    a.out = s.attn.data();
+    a.out_stride = q_dim;
+    cpu::Attention(a, &cpu::WorkerPool::Default());
   }
 
   Gemma3Params p_{};

@@ -4,13 +4,15 @@
 // projection (tied to the token embedding when the file has no output.weight).
 //
 // GGUF converters permute Q and K so that rotary pairs are adjacent; hence
-// RopeAdjacentRef.
+// adjacent-pair rotation (RopeAdjacentApply).
 #include <cmath>
 #include <vector>
 
 #include "engine/model/model.h"
 #include "engine/model/weights.h"
+#include "kernels/cpu/ops.h"
 #include "kernels/cpu/ops_ref.h"
+#include "kernels/cpu/parallel.h"
 
 namespace kiln::engine {
 namespace {
@@ -103,70 +105,101 @@ class LlamaModel final : public Model {
   }
 
   Status Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const override {
-    Scratch s(p_);
-    return DecodeEachToken(cache, tokens, logits, [&](int32_t token, int64_t pos, float* out) {
-      Forward(cache, token, pos, s, out);
-    });
+    Scratch s;
+    return DecodeInBatches(cache, tokens, logits,
+                           [&](std::span<const int32_t> batch, int64_t pos0, float* out) {
+                             Forward(cache, batch, pos0, s, out);
+                           });
   }
 
  private:
+  // Activations of a batch of T tokens, row-major [T, width].
   struct Scratch {
-    explicit Scratch(const LlamaParams& p)
-        : x(p.n_embd),
-          h(p.n_embd),
-          q(p.n_head * p.head_dim),
-          k(p.n_head_kv * p.head_dim),
-          v(p.n_head_kv * p.head_dim),
-          attn(p.n_head * p.head_dim),
-          o(p.n_embd),
-          g(p.n_ff),
-          u(p.n_ff) {}
-    std::vector<float> x, h, q, k, v, attn, o, g, u;
+    void Resize(const LlamaParams& p, int64_t T) {
+      const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
+      x.resize(n(p.n_embd));
+      h.resize(n(p.n_embd));
+      q.resize(n(p.n_head * p.head_dim));
+      k.resize(n(p.n_head_kv * p.head_dim));
+      v.resize(n(p.n_head_kv * p.head_dim));
+      attn.resize(n(p.n_head * p.head_dim));
+      o.resize(n(p.n_embd));
+      g.resize(n(p.n_ff));
+      u.resize(n(p.n_ff));
+      cos.resize(n(p.rot_dim / 2));
+      sin.resize(n(p.rot_dim / 2));
+    }
+    std::vector<float> x, h, q, k, v, attn, o, g, u, cos, sin;
   };
 
-  // One token at position `pos`: the whole network as a recipe of named steps.
-  void Forward(KvCache& cache, int32_t token, int64_t pos, Scratch& s, float* logits) const {
-    GetRow(tok_embd_, token, s.x.data());
+  // The tokens of `batch` at positions pos0...: the whole network as a recipe
+  // of named steps, each over all T tokens at once.
+  void Forward(KvCache& cache, std::span<const int32_t> batch, int64_t pos0, Scratch& s,
+               float* logits) const {
+    namespace cpu = kernels::cpu;
+    const int64_t T = static_cast<int64_t>(batch.size()), E = p_.n_embd, F = p_.n_ff;
+    s.Resize(p_, T);
+    for (int64_t t = 0; t < T; ++t) GetRow(tok_embd_, batch[static_cast<size_t>(t)], &s.x[t * E]);
+    const int64_t half = p_.rot_dim / 2;
+    for (int64_t t = 0; t < T; ++t) {
+      cpu::RopeAnglesRef(p_.rot_dim, pos0 + t, p_.rope_base, &s.cos[t * half], &s.sin[t * half]);
+    }
     for (int64_t il = 0; il < p_.n_layer; ++il) {
       const LlamaLayer& l = layers_[static_cast<size_t>(il)];
-      kernels::cpu::RmsNormRef(s.x.data(), l.attn_norm.data(), p_.rms_eps, p_.n_embd, s.h.data());
-      Attention(cache, l, il, pos, s);
-      MatVec(l.wo, s.attn.data(), s.o.data());
-      for (int64_t i = 0; i < p_.n_embd; ++i) s.x[i] += s.o[i];
-      kernels::cpu::RmsNormRef(s.x.data(), l.ffn_norm.data(), p_.rms_eps, p_.n_embd, s.h.data());
-      MatVec(l.gate, s.h.data(), s.g.data());
-      MatVec(l.up, s.h.data(), s.u.data());
-      kernels::cpu::SwiGluRef(s.g.data(), s.u.data(), s.g.data(), p_.n_ff);
-      MatVec(l.down, s.g.data(), s.o.data());
-      for (int64_t i = 0; i < p_.n_embd; ++i) s.x[i] += s.o[i];
+      for (int64_t t = 0; t < T; ++t) {
+        cpu::RmsNorm(&s.x[t * E], l.attn_norm.data(), p_.rms_eps, E, &s.h[t * E]);
+      }
+      Attention(cache, l, il, pos0, T, s);
+      Project({{&l.wo, s.o.data()}}, s.attn.data(), T);
+      for (int64_t i = 0; i < T * E; ++i) s.x[i] += s.o[i];
+      for (int64_t t = 0; t < T; ++t) {
+        cpu::RmsNorm(&s.x[t * E], l.ffn_norm.data(), p_.rms_eps, E, &s.h[t * E]);
+      }
+      Project({{&l.gate, s.g.data()}, {&l.up, s.u.data()}}, s.h.data(), T);
+      for (int64_t t = 0; t < T; ++t) cpu::SwiGlu(&s.g[t * F], &s.u[t * F], &s.g[t * F], F);
+      Project({{&l.down, s.o.data()}}, s.g.data(), T);
+      for (int64_t i = 0; i < T * E; ++i) s.x[i] += s.o[i];
     }
     if (logits == nullptr) return;
-    kernels::cpu::RmsNormRef(s.x.data(), output_norm_.data(), p_.rms_eps, p_.n_embd, s.h.data());
+    const float* last = &s.x[(T - 1) * E];
+    cpu::RmsNorm(last, output_norm_.data(), p_.rms_eps, E, s.h.data());
     MatVec(output_, s.h.data(), logits);
   }
 
-  // Q, K, V of s.h; K and V go into the cache at `pos`; s.attn gets the heads' outputs.
-  void Attention(KvCache& cache, const LlamaLayer& l, int64_t il, int64_t pos, Scratch& s) const {
-    MatVec(l.wq, s.h.data(), s.q.data());
-    MatVec(l.wk, s.h.data(), s.k.data());
-    MatVec(l.wv, s.h.data(), s.v.data());
-    for (int64_t h = 0; h < p_.n_head; ++h) {
-      kernels::cpu::RopeAdjacentRef(&s.q[h * p_.head_dim], p_.head_dim, p_.rot_dim, pos,
-                                    p_.rope_base);
+  // Q, K, V of s.h; K and V go into the cache at pos0...; s.attn gets the
+  // heads' outputs.
+  void Attention(KvCache& cache, const LlamaLayer& l, int64_t il, int64_t pos0, int64_t T,
+                 Scratch& s) const {
+    namespace cpu = kernels::cpu;
+    const int64_t hd = p_.head_dim, q_dim = p_.n_head * hd, kv_dim = p_.n_head_kv * hd;
+    const int64_t half = p_.rot_dim / 2;
+    Project({{&l.wq, s.q.data()}, {&l.wk, s.k.data()}, {&l.wv, s.v.data()}}, s.h.data(), T);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* c = &s.cos[t * half];
+      const float* sn = &s.sin[t * half];
+      for (int64_t h = 0; h < p_.n_head; ++h) {
+        cpu::RopeAdjacentApply(&s.q[t * q_dim + h * hd], p_.rot_dim, c, sn);
+      }
+      for (int64_t h = 0; h < p_.n_head_kv; ++h) {
+        cpu::RopeAdjacentApply(&s.k[t * kv_dim + h * hd], p_.rot_dim, c, sn);
+      }
+      cache.Store(il, pos0 + t, &s.k[t * kv_dim], &s.v[t * kv_dim]);
     }
-    for (int64_t h = 0; h < p_.n_head_kv; ++h) {
-      kernels::cpu::RopeAdjacentRef(&s.k[h * p_.head_dim], p_.head_dim, p_.rot_dim, pos,
-                                    p_.rope_base);
-    }
-    cache.Store(il, pos, s.k.data(), s.v.data());
-    const int64_t group = p_.n_head / p_.n_head_kv;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(p_.head_dim));
-    for (int64_t h = 0; h < p_.n_head; ++h) {
-      const int64_t kvh = h / group;
-      kernels::cpu::AttentionF16Ref(&s.q[h * p_.head_dim], cache.K(il, 0) + kvh * p_.head_dim,
-                                    cache.V(il, 0) + kvh * p_.head_dim, pos + 1, p_.head_dim,
-                                    cache.kv_dim(), scale, &s.attn[h * p_.head_dim]);
-    }
+    cpu::AttentionArgs a;
+    a.q = s.q.data();
+    a.q_stride = q_dim;
+    a.k = cache.K(il, 0);
+    a.v = cache.V(il, 0);
+    a.kv_stride = kv_dim;
+    a.n_head = p_.n_head;
+    a.n_head_kv = p_.n_head_kv;
+    a.head_dim = hd;
+    a.n_q = T;
+    a.pos0 = pos0;
+    a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    a.out = s.attn.data();
+    a.out_stride = q_dim;
+    cpu::Attention(a, &cpu::WorkerPool::Default());
   }
 
   LlamaParams p_{};

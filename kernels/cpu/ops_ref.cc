@@ -56,6 +56,32 @@ void RopeHalvesRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, flo
   }
 }
 
+void RopeAnglesRef(int64_t rot_dim, int64_t pos, float base, float* cos, float* sin) {
+  const float step = std::pow(base, -2.0f / static_cast<float>(rot_dim));
+  float theta = static_cast<float>(pos);
+  for (int64_t i = 0; i < rot_dim / 2; ++i, theta *= step) {
+    cos[i] = std::cos(theta);
+    sin[i] = std::sin(theta);
+  }
+}
+
+void RopeAdjacentApply(float* x, int64_t rot_dim, const float* cos, const float* sin) {
+  for (int64_t i = 0; i < rot_dim / 2; ++i) {
+    const float a = x[2 * i], b = x[2 * i + 1];
+    x[2 * i] = a * cos[i] - b * sin[i];
+    x[2 * i + 1] = a * sin[i] + b * cos[i];
+  }
+}
+
+void RopeHalvesApply(float* x, int64_t rot_dim, const float* cos, const float* sin) {
+  const int64_t half = rot_dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float a = x[i], b = x[i + half];
+    x[i] = a * cos[i] - b * sin[i];
+    x[i + half] = a * sin[i] + b * cos[i];
+  }
+}
+
 void SoftmaxRef(float* x, int64_t n) {
   if (n <= 0) return;
   float max = x[0];

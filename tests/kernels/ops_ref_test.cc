@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <random>
 #include <vector>
 
 namespace kiln::kernels::cpu {
@@ -76,6 +78,31 @@ TEST(OpsRef, AttentionWeighsValuesBySoftmaxOfScores) {
   AttentionRef(q, k, v, 2, 2, 3, 1.0f, out);
   EXPECT_NEAR(out[0], 1.0f, 1e-6);  // 4/4 + 0
   EXPECT_NEAR(out[1], 5.0f, 1e-6);  // 8/4 + 4*3/4
+}
+
+}  // namespace
+}  // namespace kiln::kernels::cpu
+
+namespace kiln::kernels::cpu {
+namespace {
+
+// Precomputed angles give exactly the rotation of the one-step functions.
+TEST(OpsRef, RopeWithPrecomputedAnglesIsBitIdentical) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-3.0f, 3.0f);
+  for (int64_t pos : {0, 1, 17, 4095}) {
+    for (float base : {10000.0f, 1000000.0f}) {
+      float cos[32], sin[32], a[64], b[64], c[64], e[64];
+      for (int i = 0; i < 64; ++i) a[i] = b[i] = c[i] = e[i] = d(rng);
+      RopeAnglesRef(64, pos, base, cos, sin);
+      RopeAdjacentRef(a, 64, 64, pos, base);
+      RopeAdjacentApply(b, 64, cos, sin);
+      RopeHalvesRef(c, 64, 64, pos, base);
+      RopeHalvesApply(e, 64, cos, sin);
+      EXPECT_EQ(0, std::memcmp(a, b, sizeof(a))) << pos;
+      EXPECT_EQ(0, std::memcmp(c, e, sizeof(c))) << pos;
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,211 @@
+#include "kernels/cpu/matmul.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/check.h"
+#include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/quant_dot_ref.h"
+#include "kernels/cpu/x86/quant_x86.h"
+
+namespace kiln::kernels::cpu {
+namespace {
+
+// The kernels of one ISA for one weight type; null members fall back to the
+// reference.
+struct Kernels {
+  QuantizeFn quantize = nullptr;  // activations
+  DotFn dot = nullptr;
+};
+
+template <typename Ns>
+Kernels For(GgmlType type) {
+  switch (type) {
+    case GgmlType::Q4_1:
+      return {Ns::q8_1, Ns::q4_1};
+    case GgmlType::Q5_0:
+      return {Ns::q8_0, Ns::q5_0};
+    case GgmlType::Q8_0:
+      return {Ns::q8_0, Ns::q8_0_dot};
+    case GgmlType::Q4_0:
+    case GgmlType::Q5_1:
+      return {type == GgmlType::Q4_0 ? Ns::q8_0 : Ns::q8_1, nullptr};
+    case GgmlType::Q4_K:
+      return {Ns::q8_k, Ns::q4_k};
+    case GgmlType::Q6_K:
+      return {Ns::q8_k, Ns::q6_k};
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q5_K:
+      return {Ns::q8_k, nullptr};
+    case GgmlType::F32:
+      return {nullptr, Ns::f32};
+    case GgmlType::F16:
+      return {nullptr, Ns::f16};
+    default:
+      return {};
+  }
+}
+
+#define KILN_KERNEL_NAMESPACE(name, ns)                  \
+  struct name {                                          \
+    static constexpr QuantizeFn q8_0 = ns::QuantizeQ8_0; \
+    static constexpr QuantizeFn q8_1 = ns::QuantizeQ8_1; \
+    static constexpr QuantizeFn q8_k = ns::QuantizeQ8_K; \
+    static constexpr DotFn q4_1 = ns::DotQ4_1;           \
+    static constexpr DotFn q5_0 = ns::DotQ5_0;           \
+    static constexpr DotFn q8_0_dot = ns::DotQ8_0;       \
+    static constexpr DotFn q4_k = ns::DotQ4_K;           \
+    static constexpr DotFn q6_k = ns::DotQ6_K;           \
+    static constexpr DotFn f32 = ns::DotF32;             \
+    static constexpr DotFn f16 = ns::DotF16;             \
+  };
+KILN_KERNEL_NAMESPACE(Avx2Kernels, avx2)
+KILN_KERNEL_NAMESPACE(Avx512Kernels, avx512)
+#undef KILN_KERNEL_NAMESPACE
+
+Kernels Find(Isa isa, GgmlType type) {
+  switch (isa) {
+    case Isa::kAvx512:
+      return For<Avx512Kernels>(type);
+    case Isa::kAvx2:
+      return For<Avx2Kernels>(type);
+    case Isa::kScalar:
+      break;
+  }
+  return {};
+}
+
+void QuantizeWith(const Kernels& k, GgmlType weight_type, const float* x, void* xq, int64_t n) {
+  if (k.quantize != nullptr) {
+    k.quantize(x, xq, n);
+  } else if (ActivationType(weight_type) == GgmlType::F32) {
+    std::memcpy(xq, x, static_cast<size_t>(n) * sizeof(float));
+  } else {
+    QuantizeActivationsRef(weight_type, x, xq, n);
+  }
+}
+
+// out[c] = row . x[c] for c < nc.
+void DotWith(const Kernels& k, GgmlType weight_type, const void* w_row, const uint8_t* const* x,
+             int nc, int64_t n, float* out) {
+  if (k.dot != nullptr) {
+    k.dot(w_row, x, nc, n, out);
+  } else {
+    for (int c = 0; c < nc; ++c) out[c] = DotQuantizedRef(weight_type, w_row, x[c], n);
+  }
+}
+
+// One task: rows [r0, r1) of a job, for every activation row.
+void RunRows(const Kernels& k, const MatMulJob& job, int64_t r0, int64_t r1) {
+  const QuantizedRows& x = *job.x;
+  const int64_t cols = x.cols();
+  const size_t row_bytes = RowBytes(job.weight_type, cols);
+  const auto* w = static_cast<const uint8_t*>(job.w);
+  const uint8_t* xr[kMaxDotCols];
+  float out[kMaxDotCols];
+  // Activation rows in groups of kMaxDotCols; the task's weight rows (a few
+  // KiB) stay in L1 while every group passes over them.
+  for (int64_t b0 = 0; b0 < x.n(); b0 += kMaxDotCols) {
+    const int nc = static_cast<int>(std::min<int64_t>(kMaxDotCols, x.n() - b0));
+    for (int c = 0; c < nc; ++c) xr[c] = x.row(b0 + c);
+    for (int64_t r = r0; r < r1; ++r) {
+      DotWith(k, job.weight_type, w + static_cast<size_t>(r) * row_bytes, xr, nc, cols, out);
+      for (int c = 0; c < nc; ++c) job.y[(b0 + c) * job.ldy + r] = out[c];
+    }
+  }
+}
+
+// Rows per task: enough tasks that both cores stay busy and a late one can
+// be made up for, few enough that the per-task cost stays small.
+int64_t RowsPerTask(int64_t total_rows, int64_t n, int threads) {
+  int64_t chunk = total_rows / (static_cast<int64_t>(threads) * 16);
+  const int64_t max_chunk = n == 1 ? 256 : 32;  // a prefill task re-reads its rows per group
+  chunk = std::clamp<int64_t>(chunk, 4, max_chunk);
+  return (chunk + 3) / 4 * 4;
+}
+
+}  // namespace
+
+bool HasMatMul(GgmlType weight_type) { return HasQuantizedDotRef(weight_type); }
+
+void QuantizedRows::Quantize(GgmlType weight_type, const float* x, int64_t n, int64_t cols,
+                             int64_t ldx, WorkerPool* pool) {
+  KILN_CHECK(HasMatMul(weight_type));
+  act_type_ = ActivationType(weight_type);
+  n_ = n;
+  cols_ = cols;
+  row_bytes_ = ActivationRowBytes(weight_type, cols);
+  if (data_.size() < row_bytes_ * static_cast<size_t>(n))
+    data_.resize(row_bytes_ * static_cast<size_t>(n));
+  const Kernels k = Find(ActiveIsa(), weight_type);
+  auto one = [&](int64_t b, int) {
+    QuantizeWith(k, weight_type, x + b * ldx, data_.data() + b * row_bytes_, cols);
+  };
+  if (pool != nullptr && n >= 16) {
+    pool->Run(n, one);
+  } else {
+    for (int64_t b = 0; b < n; ++b) one(b, 0);
+  }
+}
+
+void MatMul(std::span<const MatMulJob> jobs, WorkerPool* pool) {
+  if (jobs.empty()) return;
+  const Isa isa = ActiveIsa();
+  const int threads = pool != nullptr ? pool->threads() : 1;
+  struct Plan {
+    Kernels k;
+    int64_t chunk, first_task;
+  };
+  Plan plans[8];
+  std::vector<Plan> more;
+  Plan* plan = plans;
+  if (jobs.size() > 8) {
+    more.resize(jobs.size());
+    plan = more.data();
+  }
+  int64_t total_rows = 0;
+  for (const MatMulJob& j : jobs) total_rows += j.rows;
+  int64_t tasks = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const MatMulJob& j = jobs[i];
+    KILN_CHECK(j.x != nullptr && j.x->activation_type() == ActivationType(j.weight_type));
+    plan[i].k = Find(isa, j.weight_type);
+    plan[i].chunk = RowsPerTask(total_rows, j.x->n(), threads);
+    plan[i].first_task = tasks;
+    tasks += (j.rows + plan[i].chunk - 1) / plan[i].chunk;
+  }
+  auto run = [&](int64_t task, int) {
+    size_t i = 0;
+    while (i + 1 < jobs.size() && plan[i + 1].first_task <= task) ++i;
+    const int64_t r0 = (task - plan[i].first_task) * plan[i].chunk;
+    RunRows(plan[i].k, jobs[i], r0, std::min(jobs[i].rows, r0 + plan[i].chunk));
+  };
+  if (pool != nullptr) {
+    pool->Run(tasks, run);
+  } else {
+    for (int64_t t = 0; t < tasks; ++t) run(t, 0);
+  }
+}
+
+void MatMul(GgmlType weight_type, const void* w, int64_t rows, int64_t cols, const float* x,
+            int64_t n, float* y, WorkerPool* pool) {
+  thread_local QuantizedRows xq;
+  xq.Quantize(weight_type, x, n, cols, cols, pool);
+  const MatMulJob job{weight_type, w, rows, &xq, y, rows};
+  MatMul({&job, 1}, pool);
+}
+
+void QuantizeActivations(GgmlType weight_type, const float* x, void* xq, int64_t n) {
+  QuantizeWith(Find(ActiveIsa(), weight_type), weight_type, x, xq, n);
+}
+
+float DotQuantized(GgmlType weight_type, const void* w_row, const void* xq, int64_t n) {
+  const auto* x = static_cast<const uint8_t*>(xq);
+  float out = 0;
+  DotWith(Find(ActiveIsa(), weight_type), weight_type, w_row, &x, 1, n, &out);
+  return out;
+}
+
+}  // namespace kiln::kernels::cpu

@@ -1,0 +1,473 @@
+// SIMD activation quantizers and quantized dot kernels (quant_x86.h).
+//
+// Built twice: as is with -mavx2 -mfma -mf16c (namespace avx2), and by
+// quant_avx512.cc with AVX-512 VL + VNNI added (namespace avx512), where the
+// u8 x s8 block sums become one vpdpbusd instead of vpmaddubsw + vpmaddwd.
+// The integer block sums are exact either way (no int16 saturation can occur
+// for the value ranges of these formats), so both builds give the same
+// results up to the order of float additions.
+//
+// Only <immintrin.h>, <cstdint>, <cstring> and headers of plain structs and
+// declarations are included: an inline function compiled here with AVX2
+// could otherwise be the copy the linker keeps for baseline code.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/blocks.h"
+#include "kernels/cpu/x86/quant_x86.h"
+
+#ifndef KILN_X86_NS
+#define KILN_X86_NS avx2
+#define KILN_X86_VNNI 0
+#endif
+
+namespace kiln::kernels::cpu::KILN_X86_NS {
+namespace {
+
+float H2F(uint16_t h) { return _cvtsh_ss(h); }
+uint16_t F2H(float f) { return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
+
+float HSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+int HSumI(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+
+float HMax(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Sums of four adjacent u8 x s8 products, as 8 int32 lanes.
+__m256i DotU8S8(__m256i u, __m256i s) {
+#if KILN_X86_VNNI
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
+
+// Signed x signed: |w| x (x with w's sign).
+__m256i DotS8S8(__m256i abs_w, __m256i w, __m256i x) {
+  return DotU8S8(abs_w, _mm256_sign_epi8(x, w));
+}
+
+// The 32 nibbles of 16 bytes: low nibbles first, then high (the legacy order).
+__m256i Nibbles(const uint8_t* qs) {
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0F));
+}
+
+// Byte j = 0xFF where bit j of `bits` is set, else 0.
+__m256i BytesFromBits(uint32_t bits) {
+  const __m256i shuffle = _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
+                                             0x0202020202020202, 0x0303030303030303);
+  __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), shuffle);
+  v = _mm256_or_si256(v, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+  return _mm256_cmpeq_epi8(v, _mm256_set1_epi64x(-1));
+}
+
+// 32 floats * scale, rounded to nearest even, as 32 int8 in order; `sum` gets
+// the sum of the 32 codes.
+__m256i RoundToI8(const float* x, __m256 scale, int* sum) {
+  __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), scale));
+  __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8), scale));
+  __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16), scale));
+  __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 24), scale));
+  if (sum != nullptr) {
+    *sum = HSumI(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
+  }
+  // packs interleave 128-bit lanes; the permute restores the order.
+  const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+  return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+float AbsMax32(const float* x) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 m = _mm256_andnot_ps(sign, _mm256_loadu_ps(x));
+  m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 8)));
+  m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 16)));
+  m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 24)));
+  return HMax(m);
+}
+
+template <int NC>
+void DotQ4_1N(const void* w_row, const uint8_t* const* x, int64_t n, float* out) {
+  const auto* w = static_cast<const BlockQ4_1*>(w_row);
+  const BlockQ8_1* xb[NC];
+  __m256 acc[NC];
+  float mins[NC];
+  for (int c = 0; c < NC; ++c) {
+    xb[c] = reinterpret_cast<const BlockQ8_1*>(x[c]);
+    acc[c] = _mm256_setzero_ps();
+    mins[c] = 0.0f;
+  }
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m256i wv = Nibbles(w[i].qs);
+    const float dw = H2F(w[i].d), mw = H2F(w[i].m);
+    for (int c = 0; c < NC; ++c) {
+      const BlockQ8_1& b = xb[c][i];
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+      const __m256 p = _mm256_cvtepi32_ps(DotU8S8(wv, xv));
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * H2F(b.d)), p, acc[c]);
+      mins[c] += mw * H2F(b.s);
+    }
+  }
+  for (int c = 0; c < NC; ++c) out[c] = HSum(acc[c]) + mins[c];
+}
+
+// Q5_0 and Q8_0: signed weight codes against Q8_0 activations.
+template <int NC, bool kQ5>
+void DotSignedN(const void* w_row, const uint8_t* const* x, int64_t n, float* out) {
+  const BlockQ8_0* xb[NC];
+  __m256 acc[NC];
+  for (int c = 0; c < NC; ++c) {
+    xb[c] = reinterpret_cast<const BlockQ8_0*>(x[c]);
+    acc[c] = _mm256_setzero_ps();
+  }
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    __m256i wv;
+    float dw;
+    if constexpr (kQ5) {
+      const BlockQ5_0& b = static_cast<const BlockQ5_0*>(w_row)[i];
+      uint32_t qh;
+      std::memcpy(&qh, b.qh, sizeof(qh));
+      // code - 16: the nibble where the fifth bit is set, nibble | 0xF0 where not.
+      wv = _mm256_or_si256(Nibbles(b.qs),
+                           _mm256_andnot_si256(BytesFromBits(qh), _mm256_set1_epi8(char(0xF0))));
+      dw = H2F(b.d);
+    } else {
+      const BlockQ8_0& b = static_cast<const BlockQ8_0*>(w_row)[i];
+      wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+      dw = H2F(b.d);
+    }
+    const __m256i aw = _mm256_sign_epi8(wv, wv);
+    for (int c = 0; c < NC; ++c) {
+      const BlockQ8_0& b = xb[c][i];
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+      const __m256 p = _mm256_cvtepi32_ps(DotS8S8(aw, wv, xv));
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * H2F(b.d)), p, acc[c]);
+    }
+  }
+  for (int c = 0; c < NC; ++c) out[c] = HSum(acc[c]);
+}
+
+// The 6-bit scales and mins of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4).
+void ScalesMinsK4(const uint8_t* s, uint8_t* sc, uint8_t* m) {
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = s[j] & 63;
+    m[j] = s[j + 4] & 63;
+  }
+  for (int j = 4; j < 8; ++j) {
+    sc[j] = static_cast<uint8_t>((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4));
+    m[j] = static_cast<uint8_t>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+  }
+}
+
+template <int NC>
+void DotQ4_KN(const void* w_row, const uint8_t* const* x, int64_t n, float* out) {
+  const auto* w = static_cast<const BlockQ4_K*>(w_row);
+  const BlockQ8_K* xb[NC];
+  __m256 acc[NC];
+  float mins[NC];
+  for (int c = 0; c < NC; ++c) {
+    xb[c] = reinterpret_cast<const BlockQ8_K*>(x[c]);
+    acc[c] = _mm256_setzero_ps();
+    mins[c] = 0.0f;
+  }
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    uint8_t sc[8], m[8];
+    ScalesMinsK4(w[i].scales, sc, m);
+    const float d = H2F(w[i].d), dmin = H2F(w[i].dmin);
+    __m256i isum[NC];
+    for (int c = 0; c < NC; ++c) isum[c] = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].qs + 32 * j));
+      const __m256i lo = _mm256_and_si256(q, m4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+      const __m256i s_lo = _mm256_set1_epi16(sc[2 * j]);
+      const __m256i s_hi = _mm256_set1_epi16(sc[2 * j + 1]);
+      for (int c = 0; c < NC; ++c) {
+        const int8_t* xq = xb[c][i].qs + 64 * j;
+        const __m256i xl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq));
+        const __m256i xh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 32));
+        isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(_mm256_maddubs_epi16(lo, xl), s_lo));
+        isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(_mm256_maddubs_epi16(hi, xh), s_hi));
+      }
+    }
+    for (int c = 0; c < NC; ++c) {
+      const BlockQ8_K& b = xb[c][i];
+      int summ = 0;
+      for (int j = 0; j < 8; ++j) summ += m[j] * (b.bsums[2 * j] + b.bsums[2 * j + 1]);
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d * b.d), _mm256_cvtepi32_ps(isum[c]), acc[c]);
+      mins[c] += dmin * b.d * static_cast<float>(summ);
+    }
+  }
+  for (int c = 0; c < NC; ++c) out[c] = HSum(acc[c]) - mins[c];
+}
+
+template <int NC>
+void DotQ6_KN(const void* w_row, const uint8_t* const* x, int64_t n, float* out) {
+  const auto* w = static_cast<const BlockQ6_K*>(w_row);
+  const BlockQ8_K* xb[NC];
+  __m256 acc[NC];
+  float offs[NC];
+  for (int c = 0; c < NC; ++c) {
+    xb[c] = reinterpret_cast<const BlockQ8_K*>(x[c]);
+    acc[c] = _mm256_setzero_ps();
+    offs[c] = 0.0f;
+  }
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const BlockQ6_K& b = w[i];
+    const float d = H2F(b.d);
+    __m256i isum[NC];
+    for (int c = 0; c < NC; ++c) isum[c] = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = b.ql + 64 * h;
+      const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+      const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * h));
+      // Unsigned codes 0..63 of the half's four runs of 32 values.
+      __m256i q[4];
+      q[0] = _mm256_or_si256(_mm256_and_si256(qa, m4),
+                             _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4));
+      q[1] = _mm256_or_si256(_mm256_and_si256(qb, m4),
+                             _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2));
+      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qa, 4), m4),
+                             _mm256_and_si256(qh, _mm256_set1_epi8(0x30)));
+      q[3] =
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qb, 4), m4),
+                          _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(char(0xC0))), 2));
+      const int8_t* sc = b.scales + 8 * h;
+      for (int r = 0; r < 4; ++r) {
+        const __m256i s =
+            _mm256_set_m128i(_mm_set1_epi16(sc[2 * r + 1]), _mm_set1_epi16(sc[2 * r]));
+        for (int c = 0; c < NC; ++c) {
+          const int8_t* xq = xb[c][i].qs + 128 * h + 32 * r;
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq));
+          isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q[r], xv), s));
+        }
+      }
+    }
+    for (int c = 0; c < NC; ++c) {
+      const BlockQ8_K& xk = xb[c][i];
+      // The codes are stored + 32: subtract 32 * sum of scale x group sum.
+      int off = 0;
+      for (int g = 0; g < 16; ++g) off += b.scales[g] * xk.bsums[g];
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d * xk.d), _mm256_cvtepi32_ps(isum[c]), acc[c]);
+      offs[c] += d * xk.d * static_cast<float>(32 * off);
+    }
+  }
+  for (int c = 0; c < NC; ++c) out[c] = HSum(acc[c]) - offs[c];
+}
+
+template <int NC, bool kF16>
+void DotFloatN(const void* w_row, const uint8_t* const* x, int64_t n, float* out) {
+  __m256 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+  auto load = [](const void* p, int64_t i) {
+    if constexpr (kF16) {
+      return _mm256_cvtph_ps(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(p) + i)));
+    } else {
+      return _mm256_loadu_ps(static_cast<const float*>(p) + i);
+    }
+  };
+  auto scalar = [](const void* p, int64_t i) {
+    if constexpr (kF16) {
+      return H2F(static_cast<const uint16_t*>(p)[i]);
+    } else {
+      return static_cast<const float*>(p)[i];
+    }
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 wv = load(w_row, i);
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_fmadd_ps(wv, load(x[c], i), acc[c]);
+  }
+  for (int c = 0; c < NC; ++c) {
+    float s = HSum(acc[c]);
+    for (int64_t j = i; j < n; ++j) s += scalar(w_row, j) * scalar(x[c], j);
+    out[c] = s;
+  }
+}
+
+// Runs Kernel<nc> for the nc in 1..kMaxDotCols the caller asked for.
+template <template <int> class K>
+void ByCols(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+  switch (nc) {
+    case 1:
+      K<1>::Run(w, x, n, out);
+      break;
+    case 2:
+      K<2>::Run(w, x, n, out);
+      break;
+    case 3:
+      K<3>::Run(w, x, n, out);
+      break;
+    default:
+      K<4>::Run(w, x, n, out);
+      break;
+  }
+}
+
+template <int NC>
+struct Q4_1K {
+  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
+    DotQ4_1N<NC>(w, x, n, o);
+  }
+};
+template <int NC>
+struct Q5_0K {
+  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
+    DotSignedN<NC, true>(w, x, n, o);
+  }
+};
+template <int NC>
+struct Q8_0K {
+  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
+    DotSignedN<NC, false>(w, x, n, o);
+  }
+};
+template <int NC>
+struct Q4_KK {
+  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
+    DotQ4_KN<NC>(w, x, n, o);
+  }
+};
+template <int NC>
+struct Q6_KK {
+  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
+    DotQ6_KN<NC>(w, x, n, o);
+  }
+};
+template <int NC>
+struct F32K {
+  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
+    DotFloatN<NC, false>(w, x, n, o);
+  }
+};
+template <int NC>
+struct F16K {
+  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
+    DotFloatN<NC, true>(w, x, n, o);
+  }
+};
+
+}  // namespace
+
+void QuantizeQ8_0(const float* x, void* y, int64_t n) {
+  auto* out = static_cast<BlockQ8_0*>(y);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float* xb = x + i * kQK;
+    const float amax = AbsMax32(xb);
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    out[i].d = F2H(d);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[i].qs),
+                        RoundToI8(xb, _mm256_set1_ps(id), nullptr));
+  }
+}
+
+void QuantizeQ8_1(const float* x, void* y, int64_t n) {
+  auto* out = static_cast<BlockQ8_1*>(y);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float* xb = x + i * kQK;
+    const float amax = AbsMax32(xb);
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    int sum = 0;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[i].qs),
+                        RoundToI8(xb, _mm256_set1_ps(id), &sum));
+    out[i].d = F2H(d);
+    out[i].s = F2H(static_cast<float>(sum) * d);
+  }
+}
+
+void QuantizeQ8_K(const float* x, void* y, int64_t n) {
+  auto* out = static_cast<BlockQ8_K*>(y);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float* xb = x + i * kQK_K;
+    BlockQ8_K& b = out[i];
+    __m256 m = _mm256_setzero_ps();
+    for (int j = 0; j < kQK_K; j += 8)
+      m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + j)));
+    const float amax = HMax(m);
+    if (amax == 0.0f) {
+      std::memset(&b, 0, sizeof(b));
+      continue;
+    }
+    // As the reference: the first value of largest magnitude, with its sign.
+    float max = 0.0f;
+    const __m256 vmax = _mm256_set1_ps(amax);
+    for (int j = 0; j < kQK_K; j += 8) {
+      const int mask = _mm256_movemask_ps(
+          _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(xb + j)), vmax, _CMP_EQ_OQ));
+      if (mask != 0) {
+        max = xb[j + __builtin_ctz(static_cast<unsigned>(mask))];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    const __m256 vs = _mm256_set1_ps(iscale);
+    for (int j = 0; j < kQK_K; j += 32) {
+      // min(127, code): only +128 can overflow (when max was negative).
+      const float* xs = xb + j;
+      __m256i c[4];
+      for (int k = 0; k < 4; ++k) {
+        c[k] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xs + 8 * k), vs)),
+                                _mm256_set1_epi32(127));
+      }
+      const __m256i p =
+          _mm256_packs_epi16(_mm256_packs_epi32(c[0], c[1]), _mm256_packs_epi32(c[2], c[3]));
+      const __m256i q = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(b.qs + j), q);
+      // Group sums of 16: widen to int16 and add pairs up.
+      const __m256i w0 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q));
+      const __m256i w1 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1));
+      b.bsums[j / 16] = static_cast<int16_t>(HSumI(_mm256_madd_epi16(w0, _mm256_set1_epi16(1))));
+      b.bsums[j / 16 + 1] =
+          static_cast<int16_t>(HSumI(_mm256_madd_epi16(w1, _mm256_set1_epi16(1))));
+    }
+    b.d = 1.0f / iscale;
+  }
+}
+
+void DotQ4_1(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+  ByCols<Q4_1K>(w, x, nc, n, out);
+}
+void DotQ5_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+  ByCols<Q5_0K>(w, x, nc, n, out);
+}
+void DotQ8_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+  ByCols<Q8_0K>(w, x, nc, n, out);
+}
+void DotQ4_K(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+  ByCols<Q4_KK>(w, x, nc, n, out);
+}
+void DotQ6_K(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+  ByCols<Q6_KK>(w, x, nc, n, out);
+}
+void DotF32(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+  ByCols<F32K>(w, x, nc, n, out);
+}
+void DotF16(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+  ByCols<F16K>(w, x, nc, n, out);
+}
+
+}  // namespace kiln::kernels::cpu::KILN_X86_NS
