@@ -6,7 +6,7 @@ KILN_CACHE ?= $(HOME)/.cache/kiln
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build serve test bench bench-llm chat clean
+.PHONY: all setup configure build serve test bench bench-llm bench-kernels chat clean
 
 all: build
 
@@ -31,10 +31,16 @@ test: build
 bench: build
 	KILN_BIN=$(abspath $(BUILD)/app/kiln) $(KILN_CACHE)/venv/bin/python bench/http/run.py
 
-# llama.cpp (llama-cpp-python) is built once into $(KILN_CACHE)/bench-venv for these.
+# Kiln against llama.cpp on both models (JSON on stdout; see bench/llm/run.py).
+# llama.cpp (llama-cpp-python) is built once into $(KILN_CACHE)/bench-venv for this.
 bench-llm: build
-	$$(bench/llm/setup_reference.sh) bench/llm/run.py --model smollm2
-	$$(bench/llm/setup_reference.sh) bench/llm/run.py --model gemma3
+	KILN_BUILD_DIR=$(abspath $(BUILD)) $$(bench/llm/setup_reference.sh) bench/llm/run.py --model all
+
+# Google Benchmark of each CPU kernel (bench/kernels): console table, and JSON
+# in $(BUILD)/bench/bench_kernels.json.
+bench-kernels: build
+	$(BUILD)/bench/bench_kernels --benchmark_out=$(BUILD)/bench/bench_kernels.json \
+	  --benchmark_out_format=json
 
 chat: build
 	$(BUILD)/app/kiln chat

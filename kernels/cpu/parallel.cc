@@ -38,8 +38,8 @@ WorkerPool::WorkerPool(int threads, bool pin) : threads_(threads < 1 ? 1 : threa
 }
 
 WorkerPool::~WorkerPool() {
-  stop_.store(true, std::memory_order_release);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
+  stop_.store(true, std::memory_order_seq_cst);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
   generation_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
@@ -63,14 +63,26 @@ void WorkerPool::WorkerLoop(int index) {
       if (now != seen) break;
       KILN_PAUSE();
     }
-    while (now == seen) {
-      generation_.wait(seen, std::memory_order_acquire);
-      now = generation_.load(std::memory_order_acquire);
+    if (now == seen) {
+      // Announce the sleep before the last look (both seq_cst): either Run
+      // sees a sleeper and notifies, or this load sees its new generation.
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      while ((now = generation_.load(std::memory_order_seq_cst)) == seen) {
+        generation_.wait(seen, std::memory_order_seq_cst);
+      }
+      sleepers_.fetch_sub(1, std::memory_order_relaxed);
     }
     seen = now;
     if (stop_.load(std::memory_order_acquire)) return;
+    // Join the job unless the caller has already finished it.
+    int active = active_.load(std::memory_order_acquire);
+    bool joined = false;
+    while (active != 0 && !joined) {
+      joined = active_.compare_exchange_weak(active, active + 1, std::memory_order_acq_rel);
+    }
+    if (!joined) continue;
     Work(index);
-    busy_.fetch_sub(1, std::memory_order_acq_rel);
+    active_.fetch_sub(1, std::memory_order_release);
   }
 }
 
@@ -84,18 +96,19 @@ void WorkerPool::Run(int64_t n_tasks, const std::function<void(int64_t, int)>& f
   fn_ = &fn;
   n_tasks_ = n_tasks;
   next_task_.store(0, std::memory_order_relaxed);
-  busy_.store(threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
-  generation_.notify_all();
+  active_.store(1, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
   Work(0);
-  for (int i = 0; busy_.load(std::memory_order_acquire) != 0; ++i) {
+  active_.fetch_sub(1, std::memory_order_acq_rel);
+  // Only workers that joined (and so hold or may claim a task) are waited for.
+  for (int i = 0; active_.load(std::memory_order_acquire) != 0; ++i) {
     if (i < kSpinIterations) {
       KILN_PAUSE();
     } else {
       std::this_thread::yield();
     }
   }
-  fn_ = nullptr;
 }
 
 WorkerPool& WorkerPool::Default() {

@@ -43,12 +43,17 @@ class WorkerPool {
   const int threads_;
   std::mutex run_mu_;  // one job at a time
   std::vector<std::thread> workers_;
-  // The current job.
+  // The current job. active_ counts the threads inside it: the caller sets it
+  // to 1 when posting, a worker joins by raising it from a non-zero value, and
+  // once the caller has run out of tasks and dropped it to 0 no late worker
+  // can join: the caller never waits for a worker that was not scheduled in
+  // time (the other core busy with another process), only for tasks begun.
   const std::function<void(int64_t, int)>* fn_ = nullptr;
   int64_t n_tasks_ = 0;
   std::atomic<int64_t> next_task_{0};
-  std::atomic<int> busy_{0};             // workers still inside the job
-  std::atomic<uint32_t> generation_{0};  // bumped to start a job
+  std::atomic<int> active_{0};
+  std::atomic<uint32_t> generation_{0};  // bumped to post a job
+  std::atomic<int> sleepers_{0};         // workers blocked in generation_.wait
   std::atomic<bool> stop_{false};
 };
 

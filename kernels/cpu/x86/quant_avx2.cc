@@ -103,41 +103,75 @@ float AbsMax32(const float* x) {
   return HMax(m);
 }
 
+// f16 pairs (d, m) or (d, s) stored side by side, as two floats in lanes 0, 1.
+__m128 HalfPair(const void* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(v)));
+}
+
+// A single activation row (decode) gets U = 2 independent accumulator chains
+// so that consecutive blocks do not wait on each other's FMA latency; with
+// several rows the rows' chains already interleave.
+template <int NC>
+constexpr int Unroll() {
+  return NC == 1 ? 2 : 1;
+}
+
 template <int NC>
 void DotQ4_1N(const void* w_row, const uint8_t* const* x, int64_t n, float* out) {
+  constexpr int U = Unroll<NC>();
   const auto* w = static_cast<const BlockQ4_1*>(w_row);
   const BlockQ8_1* xb[NC];
-  __m256 acc[NC];
-  float mins[NC];
+  __m256 acc[NC][U];
+  __m128 mins[NC][U];  // lane 1: sum of m_w * s_x (lane 0 unused)
   for (int c = 0; c < NC; ++c) {
     xb[c] = reinterpret_cast<const BlockQ8_1*>(x[c]);
-    acc[c] = _mm256_setzero_ps();
-    mins[c] = 0.0f;
-  }
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    const __m256i wv = Nibbles(w[i].qs);
-    const float dw = H2F(w[i].d), mw = H2F(w[i].m);
-    for (int c = 0; c < NC; ++c) {
-      const BlockQ8_1& b = xb[c][i];
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
-      const __m256 p = _mm256_cvtepi32_ps(DotU8S8(wv, xv));
-      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * H2F(b.d)), p, acc[c]);
-      mins[c] += mw * H2F(b.s);
+    for (int u = 0; u < U; ++u) {
+      acc[c][u] = _mm256_setzero_ps();
+      mins[c][u] = _mm_setzero_ps();
     }
   }
-  for (int c = 0; c < NC; ++c) out[c] = HSum(acc[c]) + mins[c];
+  auto block = [&](int64_t i, int u) {
+    const __m256i wv = Nibbles(w[i].qs);
+    const __m128 wdm = HalfPair(&w[i].d);  // d_w, m_w
+    for (int c = 0; c < NC; ++c) {
+      const BlockQ8_1& b = xb[c][i];
+      const __m128 prod = _mm_mul_ps(wdm, HalfPair(&b.d));  // d_w d_x, m_w s_x
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+      const __m256 p = _mm256_cvtepi32_ps(DotU8S8(wv, xv));
+      acc[c][u] = _mm256_fmadd_ps(_mm256_broadcastss_ps(prod), p, acc[c][u]);
+      mins[c][u] = _mm_add_ps(mins[c][u], prod);
+    }
+  };
+  const int64_t nb = n / kQK;
+  int64_t i = 0;
+  for (; i + U <= nb; i += U) {
+    for (int u = 0; u < U; ++u) block(i + u, u);
+  }
+  for (; i < nb; ++i) block(i, 0);
+  for (int c = 0; c < NC; ++c) {
+    __m256 a = acc[c][0];
+    __m128 m = mins[c][0];
+    for (int u = 1; u < U; ++u) {
+      a = _mm256_add_ps(a, acc[c][u]);
+      m = _mm_add_ps(m, mins[c][u]);
+    }
+    out[c] = HSum(a) + _mm_cvtss_f32(_mm_movehdup_ps(m));
+  }
 }
 
 // Q5_0 and Q8_0: signed weight codes against Q8_0 activations.
 template <int NC, bool kQ5>
 void DotSignedN(const void* w_row, const uint8_t* const* x, int64_t n, float* out) {
+  constexpr int U = Unroll<NC>();
   const BlockQ8_0* xb[NC];
-  __m256 acc[NC];
+  __m256 acc[NC][U];
   for (int c = 0; c < NC; ++c) {
     xb[c] = reinterpret_cast<const BlockQ8_0*>(x[c]);
-    acc[c] = _mm256_setzero_ps();
+    for (int u = 0; u < U; ++u) acc[c][u] = _mm256_setzero_ps();
   }
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  auto block = [&](int64_t i, int u) {
     __m256i wv;
     float dw;
     if constexpr (kQ5) {
@@ -158,10 +192,20 @@ void DotSignedN(const void* w_row, const uint8_t* const* x, int64_t n, float* ou
       const BlockQ8_0& b = xb[c][i];
       const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
       const __m256 p = _mm256_cvtepi32_ps(DotS8S8(aw, wv, xv));
-      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * H2F(b.d)), p, acc[c]);
+      acc[c][u] = _mm256_fmadd_ps(_mm256_set1_ps(dw * H2F(b.d)), p, acc[c][u]);
     }
+  };
+  const int64_t nb = n / kQK;
+  int64_t i = 0;
+  for (; i + U <= nb; i += U) {
+    for (int u = 0; u < U; ++u) block(i + u, u);
   }
-  for (int c = 0; c < NC; ++c) out[c] = HSum(acc[c]);
+  for (; i < nb; ++i) block(i, 0);
+  for (int c = 0; c < NC; ++c) {
+    __m256 a = acc[c][0];
+    for (int u = 1; u < U; ++u) a = _mm256_add_ps(a, acc[c][u]);
+    out[c] = HSum(a);
+  }
 }
 
 // The 6-bit scales and mins of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4).
