@@ -107,6 +107,16 @@ const GgufValue* GgufFile::Find(std::string_view key) const {
   return nullptr;
 }
 
+void GgufFile::DropMetadata(std::string_view key) {
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i] == key) {
+      keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(i));
+      values_.erase(values_.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+  }
+}
+
 const GgufTensor* GgufFile::FindTensor(std::string_view name) const {
   for (const GgufTensor& t : tensors_) {
     if (t.name == name) return &t;

@@ -105,7 +105,10 @@ class GgufFile {
   size_t file_size() const { return size_; }
 
   // ---- metadata ----
-  const GgufValue* Find(std::string_view key) const;              // nullptr when absent
+  const GgufValue* Find(std::string_view key) const;  // nullptr when absent
+  // Forgets metadata `key` (a no-op when absent): a loader that has copied a
+  // large array out (the tokenizer's vocabulary) frees the parsed copy.
+  void DropMetadata(std::string_view key);
   const std::vector<std::string>& keys() const { return keys_; }  // in file order
   // Typed getters: NotFound naming the key when absent, InvalidArgument when
   // the stored type does not fit.

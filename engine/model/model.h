@@ -55,7 +55,7 @@ class Model {
   // (storing their keys and values there), the last batch with `logits`.
   // Weights are read once per batch, so a long prompt costs far less per token
   // than generation does.
-  static constexpr int64_t kMaxBatch = 512;
+  static constexpr int64_t kMaxBatch = 64;
   template <typename ForwardBatch>
   Status DecodeInBatches(KvCache& cache, std::span<const int32_t> tokens, float* logits,
                          ForwardBatch&& forward) const {

@@ -208,6 +208,118 @@ void DotSignedN(const void* w_row, const uint8_t* const* x, int64_t n, float* ou
   }
 }
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)
+// Decode (one activation row) on 512-bit vectors: two blocks per vector, two
+// accumulator chains, four blocks per iteration; the f16 scales of a block
+// pair are converted together and spread over their halves of the vector.
+
+// Lanes 0-7 = v[0], lanes 8-15 = v[1].
+__m512 SpreadPair(__m128 v) {
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                               _mm512_castps128_ps512(v));
+}
+
+// Two f16 values (at a and b) as floats in lanes 0 and 1.
+__m128 HalfPairAt(const uint16_t* a, const uint16_t* b) {
+  __m128i h = _mm_cvtsi32_si128(*a);
+  h = _mm_insert_epi16(h, *b, 1);
+  return _mm_cvtph_ps(h);
+}
+
+__m512i Load2x256(const void* a, const void* b) {
+  return _mm512_inserti64x4(
+      _mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(a))),
+      _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);
+}
+
+__m512i Nibbles2(const uint8_t* qa, const uint8_t* qb) {
+  const __m256i q = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qa))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(qb)), 1);
+  // [lo(a), lo(b)] and [hi(a), hi(b)] -> [lo(a), hi(a), lo(b), hi(b)]
+  const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1);
+  const __m512i order = _mm512_setr_epi64(0, 1, 4, 5, 2, 3, 6, 7);
+  return _mm512_and_si512(_mm512_permutexvar_epi64(order, both), _mm512_set1_epi8(0x0F));
+}
+
+float DotQ8_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
+  const auto* w = static_cast<const BlockQ8_0*>(w_row);
+  const auto* x = reinterpret_cast<const BlockQ8_0*>(x_row);
+  const int64_t nb = n / kQK;
+  __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  auto pair = [&](int64_t i, int u) {
+    const __m512i wv = Load2x256(w[i].qs, w[i + 1].qs);
+    const __m512i xv = Load2x256(x[i].qs, x[i + 1].qs);
+    const __m512i aw = _mm512_abs_epi8(wv);
+    const __m512i sx =
+        _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(wv), _mm512_setzero_si512(), xv);
+    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sx);
+    const __m128 d = _mm_mul_ps(HalfPairAt(&w[i].d, &w[i + 1].d), HalfPairAt(&x[i].d, &x[i + 1].d));
+    acc[u] = _mm512_fmadd_ps(SpreadPair(d), _mm512_cvtepi32_ps(dot), acc[u]);
+  };
+  int64_t i = 0;
+  for (; i + 4 <= nb; i += 4) {
+    pair(i, 0);
+    pair(i + 2, 1);
+  }
+  if (i + 2 <= nb) {
+    pair(i, 0);
+    i += 2;
+  }
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
+  if (i < nb) {
+    float tail;
+    const uint8_t* xr = reinterpret_cast<const uint8_t*>(x + i);
+    DotSignedN<1, false>(w + i, &xr, kQK, &tail);
+    sum += tail;
+  }
+  return sum;
+}
+
+float DotQ4_1Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
+  const auto* w = static_cast<const BlockQ4_1*>(w_row);
+  const auto* x = reinterpret_cast<const BlockQ8_1*>(x_row);
+  const int64_t nb = n / kQK;
+  __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  __m128 mins = _mm_setzero_ps();
+  auto pair = [&](int64_t i, int u) {
+    const __m512i wv = Nibbles2(w[i].qs, w[i + 1].qs);
+    const __m512i xv = Load2x256(x[i].qs, x[i + 1].qs);
+    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv, xv);
+    // (d, m) of both weight blocks times (d, s) of both activation blocks.
+    const __m128 wdm = _mm_castsi128_ps(_mm_unpacklo_epi64(
+        _mm_castps_si128(HalfPair(&w[i].d)), _mm_castps_si128(HalfPair(&w[i + 1].d))));
+    const __m128 xds = _mm_castsi128_ps(_mm_unpacklo_epi64(
+        _mm_castps_si128(HalfPair(&x[i].d)), _mm_castps_si128(HalfPair(&x[i + 1].d))));
+    const __m128 prod = _mm_mul_ps(wdm, xds);  // dA, mA sA, dB, mB sB
+    mins = _mm_add_ps(mins, prod);
+    acc[u] = _mm512_fmadd_ps(SpreadPair(_mm_shuffle_ps(prod, prod, _MM_SHUFFLE(2, 2, 2, 0))),
+                             _mm512_cvtepi32_ps(dot), acc[u]);
+  };
+  int64_t i = 0;
+  for (; i + 4 <= nb; i += 4) {
+    pair(i, 0);
+    pair(i + 2, 1);
+  }
+  if (i + 2 <= nb) {
+    pair(i, 0);
+    i += 2;
+  }
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
+  alignas(16) float m[4];
+  _mm_store_ps(m, mins);
+  sum += m[1] + m[3];
+  if (i < nb) {
+    float tail;
+    const uint8_t* xr = reinterpret_cast<const uint8_t*>(x + i);
+    DotQ4_1N<1>(w + i, &xr, kQK, &tail);
+    sum += tail;
+  }
+  return sum;
+}
+#define KILN_HAVE_DECODE512 1
+#endif
+
 // The 6-bit scales and mins of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4).
 void ScalesMinsK4(const uint8_t* s, uint8_t* sc, uint8_t* m) {
   for (int j = 0; j < 4; ++j) {
@@ -493,12 +605,24 @@ void QuantizeQ8_K(const float* x, void* y, int64_t n) {
 }
 
 void DotQ4_1(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+#ifdef KILN_HAVE_DECODE512
+  if (nc == 1) {
+    out[0] = DotQ4_1Decode512(w, x[0], n);
+    return;
+  }
+#endif
   ByCols<Q4_1K>(w, x, nc, n, out);
 }
 void DotQ5_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
   ByCols<Q5_0K>(w, x, nc, n, out);
 }
 void DotQ8_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+#ifdef KILN_HAVE_DECODE512
+  if (nc == 1) {
+    out[0] = DotQ8_0Decode512(w, x[0], n);
+    return;
+  }
+#endif
   ByCols<Q8_0K>(w, x, nc, n, out);
 }
 void DotQ4_K(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
