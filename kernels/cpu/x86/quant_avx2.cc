@@ -317,6 +317,48 @@ float DotQ4_1Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
   }
   return sum;
 }
+float DotQ5_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
+  const auto* w = static_cast<const BlockQ5_0*>(w_row);
+  const auto* x = reinterpret_cast<const BlockQ8_0*>(x_row);
+  const int64_t nb = n / kQK;
+  __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  auto pair = [&](int64_t i, int u) {
+    uint32_t qa, qb;
+    std::memcpy(&qa, w[i].qh, sizeof(qa));
+    std::memcpy(&qb, w[i + 1].qh, sizeof(qb));
+    // The fifth bits of both blocks as one byte mask: code - 16 is the nibble
+    // where the bit is set, nibble | 0xF0 where it is not.
+    const __mmask64 high =
+        _cvtu64_mask64(static_cast<uint64_t>(qa) | (static_cast<uint64_t>(qb) << 32));
+    const __m512i nib = Nibbles2(w[i].qs, w[i + 1].qs);
+    const __m512i wv =
+        _mm512_mask_blend_epi8(high, _mm512_or_si512(nib, _mm512_set1_epi8(char(0xF0))), nib);
+    const __m512i xv = Load2x256(x[i].qs, x[i + 1].qs);
+    const __m512i aw = _mm512_abs_epi8(wv);
+    const __m512i sx =
+        _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(wv), _mm512_setzero_si512(), xv);
+    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sx);
+    const __m128 d = _mm_mul_ps(HalfPairAt(&w[i].d, &w[i + 1].d), HalfPairAt(&x[i].d, &x[i + 1].d));
+    acc[u] = _mm512_fmadd_ps(SpreadPair(d), _mm512_cvtepi32_ps(dot), acc[u]);
+  };
+  int64_t i = 0;
+  for (; i + 4 <= nb; i += 4) {
+    pair(i, 0);
+    pair(i + 2, 1);
+  }
+  if (i + 2 <= nb) {
+    pair(i, 0);
+    i += 2;
+  }
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
+  if (i < nb) {
+    float tail;
+    const uint8_t* xr = reinterpret_cast<const uint8_t*>(x + i);
+    DotSignedN<1, true>(w + i, &xr, kQK, &tail);
+    sum += tail;
+  }
+  return sum;
+}
 #define KILN_HAVE_DECODE512 1
 #endif
 
@@ -614,6 +656,12 @@ void DotQ4_1(const void* w, const uint8_t* const* x, int nc, int64_t n, float* o
   ByCols<Q4_1K>(w, x, nc, n, out);
 }
 void DotQ5_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+#ifdef KILN_HAVE_DECODE512
+  if (nc == 1) {
+    out[0] = DotQ5_0Decode512(w, x[0], n);
+    return;
+  }
+#endif
   ByCols<Q5_0K>(w, x, nc, n, out);
 }
 void DotQ8_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
