@@ -242,21 +242,11 @@ __m512i Nibbles2(const uint8_t* qa, const uint8_t* qb) {
   return _mm512_and_si512(_mm512_permutexvar_epi64(order, both), _mm512_set1_epi8(0x0F));
 }
 
-float DotQ8_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
-  const auto* w = static_cast<const BlockQ8_0*>(w_row);
-  const auto* x = reinterpret_cast<const BlockQ8_0*>(x_row);
-  const int64_t nb = n / kQK;
-  __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-  auto pair = [&](int64_t i, int u) {
-    const __m512i wv = Load2x256(w[i].qs, w[i + 1].qs);
-    const __m512i xv = Load2x256(x[i].qs, x[i + 1].qs);
-    const __m512i aw = _mm512_abs_epi8(wv);
-    const __m512i sx =
-        _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(wv), _mm512_setzero_si512(), xv);
-    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sx);
-    const __m128 d = _mm_mul_ps(HalfPairAt(&w[i].d, &w[i + 1].d), HalfPairAt(&x[i].d, &x[i + 1].d));
-    acc[u] = _mm512_fmadd_ps(SpreadPair(d), _mm512_cvtepi32_ps(dot), acc[u]);
-  };
+// Runs pair(i, u) over the block pairs of nb blocks, alternating the two
+// accumulator chains u = 0, 1; returns the index of the odd block left over
+// (nb when there is none).
+template <typename Pair>
+int64_t ForEachPair(int64_t nb, Pair&& pair) {
   int64_t i = 0;
   for (; i + 4 <= nb; i += 4) {
     pair(i, 0);
@@ -266,6 +256,28 @@ float DotQ8_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
     pair(i, 0);
     i += 2;
   }
+  return i;
+}
+
+// Signed x signed block sums of 64 bytes: |w| x (x with w's sign).
+__m512i DotS8S8x512(__m512i w, __m512i x) {
+  const __m512i sx = _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x);
+  return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(w), sx);
+}
+
+float DotQ8_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
+  const auto* w = static_cast<const BlockQ8_0*>(w_row);
+  const auto* x = reinterpret_cast<const BlockQ8_0*>(x_row);
+  const int64_t nb = n / kQK;
+  __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  auto pair = [&](int64_t i, int u) {
+    const __m512i wv = Load2x256(w[i].qs, w[i + 1].qs);
+    const __m512i xv = Load2x256(x[i].qs, x[i + 1].qs);
+    const __m512i dot = DotS8S8x512(wv, xv);
+    const __m128 d = _mm_mul_ps(HalfPairAt(&w[i].d, &w[i + 1].d), HalfPairAt(&x[i].d, &x[i + 1].d));
+    acc[u] = _mm512_fmadd_ps(SpreadPair(d), _mm512_cvtepi32_ps(dot), acc[u]);
+  };
+  const int64_t i = ForEachPair(nb, pair);
   float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
   if (i < nb) {
     float tail;
@@ -296,15 +308,7 @@ float DotQ4_1Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
     acc[u] = _mm512_fmadd_ps(SpreadPair(_mm_shuffle_ps(prod, prod, _MM_SHUFFLE(2, 2, 2, 0))),
                              _mm512_cvtepi32_ps(dot), acc[u]);
   };
-  int64_t i = 0;
-  for (; i + 4 <= nb; i += 4) {
-    pair(i, 0);
-    pair(i + 2, 1);
-  }
-  if (i + 2 <= nb) {
-    pair(i, 0);
-    i += 2;
-  }
+  const int64_t i = ForEachPair(nb, pair);
   float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
   alignas(16) float m[4];
   _mm_store_ps(m, mins);
@@ -334,22 +338,11 @@ float DotQ5_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
     const __m512i wv =
         _mm512_mask_blend_epi8(high, _mm512_or_si512(nib, _mm512_set1_epi8(char(0xF0))), nib);
     const __m512i xv = Load2x256(x[i].qs, x[i + 1].qs);
-    const __m512i aw = _mm512_abs_epi8(wv);
-    const __m512i sx =
-        _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(wv), _mm512_setzero_si512(), xv);
-    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sx);
+    const __m512i dot = DotS8S8x512(wv, xv);
     const __m128 d = _mm_mul_ps(HalfPairAt(&w[i].d, &w[i + 1].d), HalfPairAt(&x[i].d, &x[i + 1].d));
     acc[u] = _mm512_fmadd_ps(SpreadPair(d), _mm512_cvtepi32_ps(dot), acc[u]);
   };
-  int64_t i = 0;
-  for (; i + 4 <= nb; i += 4) {
-    pair(i, 0);
-    pair(i + 2, 1);
-  }
-  if (i + 2 <= nb) {
-    pair(i, 0);
-    i += 2;
-  }
+  const int64_t i = ForEachPair(nb, pair);
   float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
   if (i < nb) {
     float tail;
