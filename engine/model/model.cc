@@ -2,6 +2,9 @@
 
 #include <string_view>
 
+#include "kernels/cpu/ops.h"
+#include "kernels/cpu/parallel.h"
+
 namespace kiln::engine {
 namespace {
 
@@ -52,6 +55,29 @@ Status Model::CheckDecode(const KvCache& cache, std::span<const int32_t> tokens)
     }
   }
   return Status::OK();
+}
+
+void StoreAndAttend(KvCache& cache, int64_t layer, int64_t pos0, int64_t T,
+                    const AttentionShape& shape, const float* q, const float* k, const float* v,
+                    int64_t window, float scale, float* out) {
+  const int64_t q_dim = shape.n_head * shape.head_dim, kv_dim = cache.kv_dim();
+  for (int64_t t = 0; t < T; ++t) cache.Store(layer, pos0 + t, &k[t * kv_dim], &v[t * kv_dim]);
+  kernels::cpu::AttentionArgs a;
+  a.q = q;
+  a.q_stride = q_dim;
+  a.k = cache.K(layer, 0);
+  a.v = cache.V(layer, 0);
+  a.kv_stride = kv_dim;
+  a.n_head = shape.n_head;
+  a.n_head_kv = shape.n_head_kv;
+  a.head_dim = shape.head_dim;
+  a.n_q = T;
+  a.pos0 = pos0;
+  a.window = window;
+  a.scale = scale;
+  a.out = out;
+  a.out_stride = q_dim;
+  kernels::cpu::Attention(a, &kernels::cpu::WorkerPool::Default());
 }
 
 }  // namespace kiln::engine

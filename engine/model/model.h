@@ -79,6 +79,19 @@ class Model {
 Result<std::unique_ptr<Model>> CreateModel(const GgufFile& file);
 
 // ---- used by the architecture files ----
+
+// The attention step of a batch of T tokens at positions pos0..., once their
+// Q, K and V rows ([T, n_head * head_dim], [T, n_head_kv * head_dim]) are
+// projected and rotated: stores K and V in `cache` at layer `layer`, then
+// every query attends to its cached positions (the last `window` of them when
+// window > 0) on the executor's worker pool; out is [T, n_head * head_dim].
+struct AttentionShape {
+  int64_t n_head, n_head_kv, head_dim;
+};
+void StoreAndAttend(KvCache& cache, int64_t layer, int64_t pos0, int64_t T,
+                    const AttentionShape& shape, const float* q, const float* k, const float* v,
+                    int64_t window, float scale, float* out);
+
 using ModelFactory = Result<std::unique_ptr<Model>> (*)(const GgufFile& file);
 Result<std::unique_ptr<Model>> CreateLlama(const GgufFile& file);
 Result<std::unique_ptr<Model>> CreateGemma3(const GgufFile& file);

@@ -16,7 +16,6 @@
 #include "engine/model/weights.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/ops_ref.h"
-#include "kernels/cpu/parallel.h"
 
 namespace kiln::engine {
 namespace {
@@ -207,25 +206,10 @@ class Gemma3Model final : public Model {
         cpu::RmsNorm(kh, l.k_norm.data(), p_.rms_eps, hd, kh);
         cpu::RopeHalvesApply(kh, hd, c, sn);
       }
-      cache.Store(il, pos0 + t, &s.k[t * kv_dim], &s.v[t * kv_dim]);
     }
     // A sliding layer sees the last `window` positions, each query its own.
-    cpu::AttentionArgs a;
-    a.q = s.q.data();
-    a.q_stride = q_dim;
-    a.k = cache.K(il, 0);
-    a.v = cache.V(il, 0);
-    a.kv_stride = kv_dim;
-    a.n_head = p_.n_head;
-    a.n_head_kv = p_.n_head_kv;
-    a.head_dim = hd;
-    a.n_q = T;
-    a.pos0 = pos0;
-    a.window = l.sliding ? p_.window : 0;
-    a.scale = 1.0f;
-    a.out = s.attn.data();
-    a.out_stride = q_dim;
-    cpu::Attention(a, &cpu::WorkerPool::Default());
+    StoreAndAttend(cache, il, pos0, T, {p_.n_head, p_.n_head_kv, hd}, s.q.data(), s.k.data(),
+                   s.v.data(), l.sliding ? p_.window : 0, 1.0f, s.attn.data());
   }
 
   Gemma3Params p_{};

@@ -12,7 +12,6 @@
 #include "engine/model/weights.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/ops_ref.h"
-#include "kernels/cpu/parallel.h"
 
 namespace kiln::engine {
 namespace {
@@ -183,23 +182,9 @@ class LlamaModel final : public Model {
       for (int64_t h = 0; h < p_.n_head_kv; ++h) {
         cpu::RopeAdjacentApply(&s.k[t * kv_dim + h * hd], p_.rot_dim, c, sn);
       }
-      cache.Store(il, pos0 + t, &s.k[t * kv_dim], &s.v[t * kv_dim]);
     }
-    cpu::AttentionArgs a;
-    a.q = s.q.data();
-    a.q_stride = q_dim;
-    a.k = cache.K(il, 0);
-    a.v = cache.V(il, 0);
-    a.kv_stride = kv_dim;
-    a.n_head = p_.n_head;
-    a.n_head_kv = p_.n_head_kv;
-    a.head_dim = hd;
-    a.n_q = T;
-    a.pos0 = pos0;
-    a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    a.out = s.attn.data();
-    a.out_stride = q_dim;
-    cpu::Attention(a, &cpu::WorkerPool::Default());
+    StoreAndAttend(cache, il, pos0, T, {p_.n_head, p_.n_head_kv, hd}, s.q.data(), s.k.data(),
+                   s.v.data(), 0, 1.0f / std::sqrt(static_cast<float>(hd)), s.attn.data());
   }
 
   LlamaParams p_{};

@@ -30,7 +30,7 @@ Isa Detect() {
 }
 
 Isa Initial() {
-  Isa isa = Detect();
+  Isa isa = DetectedIsa();
   if (const char* env = std::getenv("KILN_ISA")) {
     Isa wanted;
     if (ParseIsa(env, &wanted) && wanted < isa) isa = wanted;

@@ -33,27 +33,16 @@ void LayerNormRef(const float* x, const float* w, const float* b, float eps, int
 
 void RopeAdjacentRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, float base) {
   (void)head_dim;  // dims past rot_dim are left as they are
-  const float step = std::pow(base, -2.0f / static_cast<float>(rot_dim));
-  float theta = static_cast<float>(pos);
-  for (int64_t i = 0; i < rot_dim / 2; ++i, theta *= step) {
-    const float c = std::cos(theta), s = std::sin(theta);
-    const float a = x[2 * i], b = x[2 * i + 1];
-    x[2 * i] = a * c - b * s;
-    x[2 * i + 1] = a * s + b * c;
-  }
+  std::vector<float> cos(static_cast<size_t>(rot_dim / 2)), sin(cos.size());
+  RopeAnglesRef(rot_dim, pos, base, cos.data(), sin.data());
+  RopeAdjacentApply(x, rot_dim, cos.data(), sin.data());
 }
 
 void RopeHalvesRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, float base) {
   (void)head_dim;
-  const int64_t half = rot_dim / 2;
-  const float step = std::pow(base, -2.0f / static_cast<float>(rot_dim));
-  float theta = static_cast<float>(pos);
-  for (int64_t i = 0; i < half; ++i, theta *= step) {
-    const float c = std::cos(theta), s = std::sin(theta);
-    const float a = x[i], b = x[i + half];
-    x[i] = a * c - b * s;
-    x[i + half] = a * s + b * c;
-  }
+  std::vector<float> cos(static_cast<size_t>(rot_dim / 2)), sin(cos.size());
+  RopeAnglesRef(rot_dim, pos, base, cos.data(), sin.data());
+  RopeHalvesApply(x, rot_dim, cos.data(), sin.data());
 }
 
 void RopeAnglesRef(int64_t rot_dim, int64_t pos, float base, float* cos, float* sin) {

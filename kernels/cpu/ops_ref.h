@@ -22,9 +22,9 @@ void LayerNormRef(const float* x, const float* w, const float* b, float eps, int
 void RopeAdjacentRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, float base);
 //   Split halves (x[i], x[i + rot_dim/2]): the layout of gemma and GPT-NeoX.
 void RopeHalvesRef(float* x, int64_t head_dim, int64_t rot_dim, int64_t pos, float base);
-// The same in two steps, for applying one position's rotation to many heads:
-// the rot_dim / 2 cosines and sines of position `pos` (computed exactly as
-// above), then the rotations, bit-identical to Rope*Ref.
+// The same in two steps (what Rope*Ref do), for applying one position's
+// rotation to many heads: the rot_dim / 2 cosines and sines of position `pos`,
+// then the rotations.
 void RopeAnglesRef(int64_t rot_dim, int64_t pos, float base, float* cos, float* sin);
 void RopeAdjacentApply(float* x, int64_t rot_dim, const float* cos, const float* sin);
 void RopeHalvesApply(float* x, int64_t rot_dim, const float* cos, const float* sin);

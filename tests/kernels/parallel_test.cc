@@ -58,15 +58,12 @@ TEST(WorkerPoolTest, BothThreadsTakePart) {
 
 TEST(WorkerPoolTest, CallersOnSeveralThreadsAreSerialised) {
   WorkerPool pool(2);
-  std::atomic<int> inside{0}, overlap{0};
   std::atomic<int64_t> count{0};
   auto caller = [&] {
     for (int i = 0; i < 2000; ++i) {
       pool.Run(4, [&](int64_t, int) { count.fetch_add(1); });
     }
   };
-  (void)inside;
-  (void)overlap;
   std::thread a(caller), b(caller);
   a.join();
   b.join();

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/blocks.h"
 #include "kernels/cpu/x86/quant_x86.h"
@@ -497,85 +498,30 @@ void DotFloatN(const void* w_row, const uint8_t* const* x, int64_t n, float* out
   }
 }
 
-// Runs Kernel<nc> for the nc in 1..kMaxDotCols the caller asked for.
-template <template <int> class K>
-void ByCols(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
+// Calls kernel(std::integral_constant<int, nc>) for the nc in 1..kMaxDotCols
+// the caller asked for, so that each kernel is instantiated per row count.
+template <typename Kernel>
+void ByCols(int nc, Kernel&& kernel) {
   switch (nc) {
     case 1:
-      K<1>::Run(w, x, n, out);
+      kernel(std::integral_constant<int, 1>{});
       break;
     case 2:
-      K<2>::Run(w, x, n, out);
+      kernel(std::integral_constant<int, 2>{});
       break;
     case 3:
-      K<3>::Run(w, x, n, out);
+      kernel(std::integral_constant<int, 3>{});
       break;
     default:
-      K<4>::Run(w, x, n, out);
+      kernel(std::integral_constant<int, 4>{});
       break;
   }
 }
 
-template <int NC>
-struct Q4_1K {
-  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
-    DotQ4_1N<NC>(w, x, n, o);
-  }
-};
-template <int NC>
-struct Q5_0K {
-  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
-    DotSignedN<NC, true>(w, x, n, o);
-  }
-};
-template <int NC>
-struct Q8_0K {
-  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
-    DotSignedN<NC, false>(w, x, n, o);
-  }
-};
-template <int NC>
-struct Q4_KK {
-  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
-    DotQ4_KN<NC>(w, x, n, o);
-  }
-};
-template <int NC>
-struct Q6_KK {
-  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
-    DotQ6_KN<NC>(w, x, n, o);
-  }
-};
-template <int NC>
-struct F32K {
-  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
-    DotFloatN<NC, false>(w, x, n, o);
-  }
-};
-template <int NC>
-struct F16K {
-  static void Run(const void* w, const uint8_t* const* x, int64_t n, float* o) {
-    DotFloatN<NC, true>(w, x, n, o);
-  }
-};
-
-}  // namespace
-
-void QuantizeQ8_0(const float* x, void* y, int64_t n) {
-  auto* out = static_cast<BlockQ8_0*>(y);
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    const float* xb = x + i * kQK;
-    const float amax = AbsMax32(xb);
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    out[i].d = F2H(d);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[i].qs),
-                        RoundToI8(xb, _mm256_set1_ps(id), nullptr));
-  }
-}
-
-void QuantizeQ8_1(const float* x, void* y, int64_t n) {
-  auto* out = static_cast<BlockQ8_1*>(y);
+// Q8_0 and Q8_1 activations: scale amax / 127; Q8_1 also keeps d * sum(codes).
+template <typename Block, bool kWithSum>
+void QuantizeLegacy(const float* x, void* y, int64_t n) {
+  auto* out = static_cast<Block*>(y);
   for (int64_t i = 0; i < n / kQK; ++i) {
     const float* xb = x + i * kQK;
     const float amax = AbsMax32(xb);
@@ -583,11 +529,17 @@ void QuantizeQ8_1(const float* x, void* y, int64_t n) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     int sum = 0;
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[i].qs),
-                        RoundToI8(xb, _mm256_set1_ps(id), &sum));
+                        RoundToI8(xb, _mm256_set1_ps(id), kWithSum ? &sum : nullptr));
     out[i].d = F2H(d);
-    out[i].s = F2H(static_cast<float>(sum) * d);
+    if constexpr (kWithSum) out[i].s = F2H(static_cast<float>(sum) * d);
   }
 }
+
+}  // namespace
+
+void QuantizeQ8_0(const float* x, void* y, int64_t n) { QuantizeLegacy<BlockQ8_0, false>(x, y, n); }
+
+void QuantizeQ8_1(const float* x, void* y, int64_t n) { QuantizeLegacy<BlockQ8_1, true>(x, y, n); }
 
 void QuantizeQ8_K(const float* x, void* y, int64_t n) {
   auto* out = static_cast<BlockQ8_K*>(y);
@@ -646,7 +598,7 @@ void DotQ4_1(const void* w, const uint8_t* const* x, int nc, int64_t n, float* o
     return;
   }
 #endif
-  ByCols<Q4_1K>(w, x, nc, n, out);
+  ByCols(nc, [&](auto c) { DotQ4_1N<decltype(c)::value>(w, x, n, out); });
 }
 void DotQ5_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
 #ifdef KILN_HAVE_DECODE512
@@ -655,7 +607,7 @@ void DotQ5_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* o
     return;
   }
 #endif
-  ByCols<Q5_0K>(w, x, nc, n, out);
+  ByCols(nc, [&](auto c) { DotSignedN<decltype(c)::value, true>(w, x, n, out); });
 }
 void DotQ8_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
 #ifdef KILN_HAVE_DECODE512
@@ -664,19 +616,19 @@ void DotQ8_0(const void* w, const uint8_t* const* x, int nc, int64_t n, float* o
     return;
   }
 #endif
-  ByCols<Q8_0K>(w, x, nc, n, out);
+  ByCols(nc, [&](auto c) { DotSignedN<decltype(c)::value, false>(w, x, n, out); });
 }
 void DotQ4_K(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
-  ByCols<Q4_KK>(w, x, nc, n, out);
+  ByCols(nc, [&](auto c) { DotQ4_KN<decltype(c)::value>(w, x, n, out); });
 }
 void DotQ6_K(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
-  ByCols<Q6_KK>(w, x, nc, n, out);
+  ByCols(nc, [&](auto c) { DotQ6_KN<decltype(c)::value>(w, x, n, out); });
 }
 void DotF32(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
-  ByCols<F32K>(w, x, nc, n, out);
+  ByCols(nc, [&](auto c) { DotFloatN<decltype(c)::value, false>(w, x, n, out); });
 }
 void DotF16(const void* w, const uint8_t* const* x, int nc, int64_t n, float* out) {
-  ByCols<F16K>(w, x, nc, n, out);
+  ByCols(nc, [&](auto c) { DotFloatN<decltype(c)::value, true>(w, x, n, out); });
 }
 
 }  // namespace kiln::kernels::cpu::KILN_X86_NS
