@@ -112,6 +112,11 @@ struct BlockQ4_K {
 };
 static_assert(sizeof(BlockQ4_K) == 2 * 2 + kKScaleSize + kQK_K / 2);
 
+// The 6-bit scales and mins of the 8 sub-blocks of a Q4_K/Q5_K super-block,
+// unpacked from `packed` (kKScaleSize bytes) as described above (blocks.cc;
+// a plain function, callable from code built for any instruction set).
+void UnpackScalesMinsK4(const uint8_t* packed, uint8_t scales[8], uint8_t mins[8]);
+
 // As Q4_K plus a fifth bit: bit (i / 32) of qh[i % 32].
 struct BlockQ5_K {
   uint16_t d;                   // f16 super-block scale of the scales

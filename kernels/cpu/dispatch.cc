@@ -1,6 +1,8 @@
 #include "kernels/cpu/dispatch.h"
 
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -26,7 +28,14 @@ Isa Detect() {
   if (!(b & bit_AVX2)) return Isa::kScalar;
   const bool avx512 = (b & bit_AVX512F) && (b & bit_AVX512BW) && (b & bit_AVX512VL) &&
                       (b & bit_AVX512DQ) && (c & bit_AVX512VNNI) && (xcr0 & 0xe0) == 0xe0;
-  return avx512 ? Isa::kAvx512 : Isa::kAvx2;
+  if (!avx512) return Isa::kAvx2;
+  // AMX: CPUID 7.0 EDX bits 24 (tile) and 25 (int8), tile state in XCR0
+  // (bits 17, 18), and Linux's permission to use it (arch_prctl
+  // ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA), granted to the process.
+  const bool amx = (d & (1u << 24)) && (d & (1u << 25)) && (xcr0 & 0x60000) == 0x60000;
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtileData = 18;
+  if (amx && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtileData) == 0) return Isa::kAmx;
+  return Isa::kAvx512;
 }
 
 Isa Initial() {
@@ -66,12 +75,14 @@ std::string_view IsaName(Isa isa) {
       return "avx2";
     case Isa::kAvx512:
       return "avx512";
+    case Isa::kAmx:
+      return "amx";
   }
   return "?";
 }
 
 bool ParseIsa(std::string_view name, Isa* isa) {
-  for (Isa i : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa i : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAmx}) {
     if (name == IsaName(i)) {
       *isa = i;
       return true;

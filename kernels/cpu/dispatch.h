@@ -1,5 +1,5 @@
 // Which instruction set the CPU kernels run with. Detected once from CPUID
-// (and the OS's XSAVE state) at first use; KILN_ISA=scalar|avx2|avx512 in the
+// (and the OS's XSAVE state) at first use; KILN_ISA=scalar|avx2|avx512|amx in the
 // environment, or SetActiveIsa, lowers it (never above what the CPU has).
 // kScalar runs the reference kernels (reference*.cc, quant_dot_ref*.cc,
 // ops_ref.cc): bit-identical to llama.cpp's generic build, the mode the
@@ -14,6 +14,7 @@ enum class Isa {
   kScalar = 0,
   kAvx2 = 1,    // AVX2 + FMA + F16C
   kAvx512 = 2,  // kAvx2 + AVX-512 F/BW/VL + VNNI
+  kAmx = 3,     // kAvx512 + AMX-TILE/INT8 tiles for batches (the OS must grant them)
 };
 
 // The best instruction set this CPU and OS support.
@@ -24,7 +25,7 @@ Isa ActiveIsa();
 // for use while kernels run on other threads (tests and start-up only).
 Isa SetActiveIsa(Isa isa);
 std::string_view IsaName(Isa isa);
-// Parses "scalar", "avx2", "avx512"; false for anything else.
+// Parses "scalar", "avx2", "avx512", "amx"; false for anything else.
 bool ParseIsa(std::string_view name, Isa* isa);
 
 }  // namespace kiln::kernels::cpu

@@ -17,7 +17,33 @@ namespace {
 struct Kernels {
   QuantizeFn quantize = nullptr;  // activations
   DotFn dot = nullptr;
+  amx::MatMulFn tiles = nullptr;  // batches, with the activations packed by `pack`
+  amx::PackFn pack = nullptr;
 };
+
+// Batches of at least this many rows go to the AMX tiles when the weight
+// type has them: below it the 16-token tiles are mostly padding.
+constexpr int64_t kMinAmxBatch = 4;
+
+// The AMX tile kernel of a weight type, and its activation packer.
+Kernels WithAmx(Kernels k, GgmlType type) {
+  static constexpr struct {
+    GgmlType type;
+    amx::MatMulFn tiles;
+  } kTiles[] = {{GgmlType::Q4_0, amx::MatMulQ4_0}, {GgmlType::Q4_1, amx::MatMulQ4_1},
+                {GgmlType::Q5_0, amx::MatMulQ5_0}, {GgmlType::Q5_1, amx::MatMulQ5_1},
+                {GgmlType::Q8_0, amx::MatMulQ8_0}, {GgmlType::Q4_K, amx::MatMulQ4_K},
+                {GgmlType::Q5_K, amx::MatMulQ5_K}, {GgmlType::Q6_K, amx::MatMulQ6_K}};
+  for (const auto& t : kTiles) {
+    if (t.type != type) continue;
+    k.tiles = t.tiles;
+    const GgmlType act = ActivationType(type);
+    k.pack = act == GgmlType::Q8_0   ? amx::PackQ8_0
+             : act == GgmlType::Q8_1 ? amx::PackQ8_1
+                                     : amx::PackQ8_K;
+  }
+  return k;
+}
 
 template <typename Ns>
 Kernels For(GgmlType type) {
@@ -67,6 +93,8 @@ KILN_KERNEL_NAMESPACE(Avx512Kernels, avx512)
 
 Kernels Find(Isa isa, GgmlType type) {
   switch (isa) {
+    case Isa::kAmx:
+      return WithAmx(For<Avx512Kernels>(type), type);
     case Isa::kAvx512:
       return For<Avx512Kernels>(type);
     case Isa::kAvx2:
@@ -97,12 +125,21 @@ void DotWith(const Kernels& k, GgmlType weight_type, const void* w_row, const ui
   }
 }
 
+// Whether a job runs on AMX tiles: the kernel exists and the batch was packed.
+bool UsesTiles(const Kernels& k, const QuantizedRows& x) {
+  return k.tiles != nullptr && x.panel() != nullptr;
+}
+
 // One task: rows [r0, r1) of a job, for every activation row.
 void RunRows(const Kernels& k, const MatMulJob& job, int64_t r0, int64_t r1) {
   const QuantizedRows& x = *job.x;
   const int64_t cols = x.cols();
   const size_t row_bytes = RowBytes(job.weight_type, cols);
   const auto* w = static_cast<const uint8_t*>(job.w);
+  if (UsesTiles(k, x)) {
+    k.tiles(w, row_bytes, r0, r1, x.panel(), x.n(), cols, job.y, job.ldy);
+    return;
+  }
   const uint8_t* xr[kMaxDotCols];
   float out[kMaxDotCols];
   // Activation rows in groups of kMaxDotCols; the task's weight rows (a few
@@ -119,7 +156,12 @@ void RunRows(const Kernels& k, const MatMulJob& job, int64_t r0, int64_t r1) {
 
 // Rows per task: enough tasks that both cores stay busy and a late one can
 // be made up for, few enough that the per-task cost stays small.
-int64_t RowsPerTask(int64_t total_rows, int64_t n, int threads) {
+int64_t RowsPerTask(int64_t total_rows, int64_t n, int threads, bool tiles) {
+  if (tiles) {  // whole 16-row tiles, each decoded once per task
+    const int64_t chunk =
+        std::clamp<int64_t>(total_rows / (static_cast<int64_t>(threads) * 8), 16, 64);
+    return (chunk + 15) / 16 * 16;
+  }
   int64_t chunk = total_rows / (static_cast<int64_t>(threads) * 16);
   const int64_t max_chunk = n == 1 ? 256 : 32;  // a prefill task re-reads its rows per group
   chunk = std::clamp<int64_t>(chunk, 4, max_chunk);
@@ -148,6 +190,12 @@ void QuantizedRows::Quantize(GgmlType weight_type, const float* x, int64_t n, in
   } else {
     for (int64_t b = 0; b < n; ++b) one(b, 0);
   }
+  has_panel_ = k.pack != nullptr && n >= kMinAmxBatch;
+  if (has_panel_) {
+    const size_t bytes = amx::PanelBytes(n, cols);
+    if (panel_.size() < bytes) panel_.resize(bytes);
+    k.pack(data_.data(), row_bytes_, n, cols, panel_.data());
+  }
 }
 
 void MatMul(std::span<const MatMulJob> jobs, WorkerPool* pool) {
@@ -172,7 +220,7 @@ void MatMul(std::span<const MatMulJob> jobs, WorkerPool* pool) {
     const MatMulJob& j = jobs[i];
     KILN_CHECK(j.x != nullptr && j.x->activation_type() == ActivationType(j.weight_type));
     plan[i].k = Find(isa, j.weight_type);
-    plan[i].chunk = RowsPerTask(total_rows, j.x->n(), threads);
+    plan[i].chunk = RowsPerTask(total_rows, j.x->n(), threads, UsesTiles(plan[i].k, *j.x));
     plan[i].first_task = tasks;
     tasks += (j.rows + plan[i].chunk - 1) / plan[i].chunk;
   }

@@ -10,9 +10,11 @@
 // DotQuantizedRef (bit-identical to llama.cpp's generic build). Under AVX2 /
 // AVX-512 they use SIMD kernels (x86/*.cc) that agree with the reference to
 // float rounding: the integer block sums are the same, the order of the float
-// sums differs. n = 1 is the decode matrix-vector case; for n > 1 the kernels
-// reuse each unpacked weight block across several activation rows and walk W
-// in cache-sized slices.
+// sums differs. Under Isa::kAmx, batches of 4 or more rows run on AMX-INT8
+// tiles (x86/matmul_amx.cc): the same integer block sums, 16 weight rows by
+// 16 activation rows per tile product. n = 1 is the decode matrix-vector case; for n > 1 the
+// kernels reuse each unpacked weight block across several activation rows and walk W in cache-sized
+// slices.
 //
 // Thread-safe; all pointers borrowed for the call.
 #pragma once
@@ -45,12 +47,17 @@ class QuantizedRows {
   int64_t cols() const { return cols_; }
   size_t row_bytes() const { return row_bytes_; }
   const uint8_t* row(int64_t b) const { return data_.data() + static_cast<size_t>(b) * row_bytes_; }
+  // The rows packed for AMX tiles (Isa::kAmx, batches of 4 rows
+  // or more, weight types with a tile kernel); null otherwise.
+  const uint8_t* panel() const { return has_panel_ ? panel_.data() : nullptr; }
 
  private:
   GgmlType act_type_ = GgmlType::F32;
   int64_t n_ = 0, cols_ = 0;
   size_t row_bytes_ = 0;
   std::vector<uint8_t> data_;
+  bool has_panel_ = false;
+  std::vector<uint8_t> panel_;
 };
 
 // One product of a batch: y[b * ldy + r] = W[r] . x[b] for r < rows, b < x.n().

@@ -59,14 +59,11 @@ int Q4Nibble(const uint8_t* qs, int p) {
 
 // Unpacked 6-bit scales and mins of the 8 sub-blocks of Q4_K/Q5_K.
 void Q4ScalesMins(const uint8_t* packed, int scales[8], int mins[8]) {
+  uint8_t s[8], m[8];
+  UnpackScalesMinsK4(packed, s, m);
   for (int k = 0; k < 8; ++k) {
-    if (k < 4) {
-      scales[k] = packed[k] & 63;
-      mins[k] = packed[k + 4] & 63;
-    } else {
-      scales[k] = (packed[k + 4] & 0xF) | (packed[k - 4] >> 6) << 4;
-      mins[k] = (packed[k + 4] >> 4) | (packed[k] >> 6) << 4;
-    }
+    scales[k] = s[k];
+    mins[k] = m[k];
   }
 }
 

@@ -34,17 +34,6 @@ int Q3Scale(const uint8_t* scales, int k) {
   return low | high << 4;
 }
 
-// 6-bit scale and min of sub-block k (0..7) of Q4_K/Q5_K.
-void Q4Scale(const uint8_t* scales, int k, int* scale, int* min) {
-  if (k < 4) {
-    *scale = scales[k] & 63;
-    *min = scales[k + 4] & 63;
-  } else {
-    *scale = (scales[k + 4] & 0xF) | (scales[k - 4] >> 6) << 4;
-    *min = (scales[k + 4] >> 4) | (scales[k] >> 6) << 4;
-  }
-}
-
 // Low nibble of value i of Q4_K/Q5_K: 64-value groups of 32 bytes, the first
 // 32 values in the low nibbles, the next 32 in the high nibbles.
 int Q4Nibble(const uint8_t* qs, int i) {
@@ -82,11 +71,11 @@ void DequantizeBlockQ4_K(const void* block, float* y) {
   const auto b = Load<BlockQ4_K>(block);
   const float d = F16ToF32(b.d);
   const float dmin = F16ToF32(b.dmin);
+  uint8_t scales[8], mins[8];
+  UnpackScalesMinsK4(b.scales, scales, mins);
   for (int i = 0; i < kQK_K; ++i) {
-    int scale, min;
-    Q4Scale(b.scales, i / 32, &scale, &min);
-    const float dl = d * static_cast<float>(scale);
-    const float ml = dmin * static_cast<float>(min);
+    const float dl = d * static_cast<float>(scales[i / 32]);
+    const float ml = dmin * static_cast<float>(mins[i / 32]);
     y[i] = dl * static_cast<float>(Q4Nibble(b.qs, i)) - ml;
   }
 }
@@ -95,11 +84,11 @@ void DequantizeBlockQ5_K(const void* block, float* y) {
   const auto b = Load<BlockQ5_K>(block);
   const float d = F16ToF32(b.d);
   const float dmin = F16ToF32(b.dmin);
+  uint8_t scales[8], mins[8];
+  UnpackScalesMinsK4(b.scales, scales, mins);
   for (int i = 0; i < kQK_K; ++i) {
-    int scale, min;
-    Q4Scale(b.scales, i / 32, &scale, &min);
-    const float dl = d * static_cast<float>(scale);
-    const float ml = dmin * static_cast<float>(min);
+    const float dl = d * static_cast<float>(scales[i / 32]);
+    const float ml = dmin * static_cast<float>(mins[i / 32]);
     const int high = (b.qh[i % 32] >> (i / 32)) & 1;
     y[i] = dl * static_cast<float>(Q4Nibble(b.qs, i) | high << 4) - ml;
   }

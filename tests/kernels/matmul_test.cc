@@ -51,7 +51,7 @@ class IsaGuard {
 
 std::vector<Isa> SimdIsas() {
   std::vector<Isa> out;
-  for (Isa i : {Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa i : {Isa::kAvx2, Isa::kAvx512, Isa::kAmx}) {
     if (i <= DetectedIsa()) out.push_back(i);
   }
   return out;
@@ -89,7 +89,7 @@ TEST(MatMulTest, DetectsTheIsaAndForcesScalar) {
   EXPECT_EQ(SetActiveIsa(Isa::kScalar), Isa::kScalar);
   EXPECT_EQ(ActiveIsa(), Isa::kScalar);
   // Never above what the CPU has.
-  EXPECT_EQ(SetActiveIsa(Isa::kAvx512), DetectedIsa());
+  EXPECT_EQ(SetActiveIsa(Isa::kAmx), DetectedIsa());
   Isa parsed;
   EXPECT_TRUE(ParseIsa("avx2", &parsed));
   EXPECT_EQ(parsed, Isa::kAvx2);
@@ -177,7 +177,7 @@ TEST(MatMulTest, BatchesAndThreadsGiveTheSameProducts) {
           std::vector<uint8_t> row = testing::RandomRow(t, cols, rng);
           w.insert(w.end(), row.begin(), row.end());
         }
-        for (int64_t n : {1, 3, 5, 8}) {
+        for (int64_t n : {1, 3, 5, 8, 16, 37}) {
           SCOPED_TRACE(std::string(IsaName(isa)) + " " + std::string(TypeName(t)) +
                        " rows=" + std::to_string(rows) + " n=" + std::to_string(n));
           std::vector<float> x = RandomFloats(n * cols, rng);

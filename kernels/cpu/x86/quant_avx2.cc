@@ -356,18 +356,6 @@ float DotQ5_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
 #define KILN_HAVE_DECODE512 1
 #endif
 
-// The 6-bit scales and mins of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4).
-void ScalesMinsK4(const uint8_t* s, uint8_t* sc, uint8_t* m) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 63;
-    m[j] = s[j + 4] & 63;
-  }
-  for (int j = 4; j < 8; ++j) {
-    sc[j] = static_cast<uint8_t>((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4));
-    m[j] = static_cast<uint8_t>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-  }
-}
-
 template <int NC>
 void DotQ4_KN(const void* w_row, const uint8_t* const* x, int64_t n, float* out) {
   const auto* w = static_cast<const BlockQ4_K*>(w_row);
@@ -382,7 +370,7 @@ void DotQ4_KN(const void* w_row, const uint8_t* const* x, int64_t n, float* out)
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     uint8_t sc[8], m[8];
-    ScalesMinsK4(w[i].scales, sc, m);
+    UnpackScalesMinsK4(w[i].scales, sc, m);
     const float d = H2F(w[i].d), dmin = H2F(w[i].dmin);
     __m256i isum[NC];
     for (int c = 0; c < NC; ++c) isum[c] = _mm256_setzero_si256();

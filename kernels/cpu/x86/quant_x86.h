@@ -9,6 +9,7 @@
 // the matrix-matrix (prefill) case cheaper per product than nc matvecs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace kiln::kernels::cpu {
@@ -36,5 +37,33 @@ KILN_DECLARE_QUANT_KERNELS(avx2)
 KILN_DECLARE_QUANT_KERNELS(avx512)
 
 #undef KILN_DECLARE_QUANT_KERNELS
+
+// AMX-INT8 tile products (matmul_amx.cc), for batches of activation rows.
+namespace amx {
+// Bytes of the packed activation panel of n rows of `cols` values.
+size_t PanelBytes(int64_t n, int64_t cols);
+// Packs n quantized activation rows (row_bytes apart) into a panel.
+using PackFn = void (*)(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols,
+                        uint8_t* panel);
+void PackQ8_0(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel);
+void PackQ8_1(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel);
+void PackQ8_K(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel);
+// y[t * ldy + r] = W[r] . x[t] for r in [r0, r1), t < n; W's rows are
+// row_bytes apart, of `cols` values.
+using MatMulFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1,
+                          const uint8_t* panel, int64_t n, int64_t cols, float* y, int64_t ldy);
+#define KILN_DECLARE_AMX_MATMUL(name)                                           \
+  void MatMul##name(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, \
+                    const uint8_t* panel, int64_t n, int64_t cols, float* y, int64_t ldy);
+KILN_DECLARE_AMX_MATMUL(Q4_0)
+KILN_DECLARE_AMX_MATMUL(Q4_1)
+KILN_DECLARE_AMX_MATMUL(Q5_0)
+KILN_DECLARE_AMX_MATMUL(Q5_1)
+KILN_DECLARE_AMX_MATMUL(Q8_0)
+KILN_DECLARE_AMX_MATMUL(Q4_K)
+KILN_DECLARE_AMX_MATMUL(Q5_K)
+KILN_DECLARE_AMX_MATMUL(Q6_K)
+#undef KILN_DECLARE_AMX_MATMUL
+}  // namespace amx
 
 }  // namespace kiln::kernels::cpu
