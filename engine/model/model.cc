@@ -57,6 +57,28 @@ Status Model::CheckDecode(const KvCache& cache, std::span<const int32_t> tokens)
   return Status::OK();
 }
 
+kernels::cpu::RowSource NormedRows::Source() const {
+  auto make = [](const void* ctx, int64_t t, float* out) {
+    const auto& r = *static_cast<const NormedRows*>(ctx);
+    kernels::cpu::RmsNorm(r.x + t * r.n_embd, r.w, r.eps, r.n_embd, out);
+  };
+  return {make, this};
+}
+
+kernels::cpu::RowSource GluRows::Source() const {
+  auto make = [](const void* ctx, int64_t t, float* out) {
+    const auto& r = *static_cast<const GluRows*>(ctx);
+    const float* g = r.gate + t * r.n_ff;
+    const float* u = r.up + t * r.n_ff;
+    if (r.act == Act::kSilu) {
+      kernels::cpu::SwiGlu(g, u, out, r.n_ff);
+    } else {
+      kernels::cpu::GeGluTanh(g, u, out, r.n_ff);
+    }
+  };
+  return {make, this};
+}
+
 void StoreAndAttend(KvCache& cache, int64_t layer, int64_t pos0, int64_t T,
                     const AttentionShape& shape, const float* q, const float* k, const float* v,
                     int64_t window, float scale, float* out) {

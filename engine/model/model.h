@@ -16,6 +16,7 @@
 #include "base/result.h"
 #include "engine/gguf/gguf_file.h"
 #include "engine/model/kv_cache.h"
+#include "kernels/cpu/matmul.h"
 
 namespace kiln::engine {
 
@@ -91,6 +92,26 @@ struct AttentionShape {
 void StoreAndAttend(KvCache& cache, int64_t layer, int64_t pos0, int64_t T,
                     const AttentionShape& shape, const float* q, const float* k, const float* v,
                     int64_t window, float scale, float* out);
+
+// Row t = RMSNorm(x[t], w): a Project input fused with its normalisation.
+struct NormedRows {
+  const float* x;  // [n, n_embd]
+  const float* w;  // [n_embd]
+  float eps;
+  int64_t n_embd;
+  kernels::cpu::RowSource Source() const;
+};
+
+// Row t = act(gate[t]) * up[t], act = SiLU (SwiGLU) or tanh-GELU (GeGLU): the
+// down projection's input fused with the gate.
+struct GluRows {
+  enum class Act { kSilu, kGeluTanh };
+  const float* gate;  // [n, n_ff]
+  const float* up;    // [n, n_ff]
+  int64_t n_ff;
+  Act act;
+  kernels::cpu::RowSource Source() const;
+};
 
 using ModelFactory = Result<std::unique_ptr<Model>> (*)(const GgufFile& file);
 Result<std::unique_ptr<Model>> CreateLlama(const GgufFile& file);

@@ -45,14 +45,17 @@ Result<std::vector<float>> WeightLoader::Vector(const std::string& name, int64_t
   return out;
 }
 
-void Project(std::initializer_list<Projection> projections, const float* x, int64_t n) {
+namespace {
+
+// quantize(input, weight) fills `input` for a weight's activation format.
+template <typename QuantizeFn>
+void ProjectWith(std::initializer_list<Projection> projections, QuantizeFn quantize) {
   using kernels::cpu::MatMulJob;
   using kernels::cpu::QuantizedRows;
   constexpr size_t kMax = 4;
   KILN_CHECK(projections.size() <= kMax);
-  auto* pool = &kernels::cpu::WorkerPool::Default();
-  // One quantized copy of x per activation format in use (per thread: several
-  // sequences may run at once).
+  // One quantized copy of the input per activation format in use (per
+  // thread: several sequences may run at once).
   thread_local QuantizedRows inputs[kMax];
   MatMulJob jobs[kMax];
   size_t n_inputs = 0, n_jobs = 0;
@@ -62,12 +65,29 @@ void Project(std::initializer_list<Projection> projections, const float* x, int6
     while (i < n_inputs && !(inputs[i].activation_type() == act && inputs[i].cols() == p.w->cols))
       ++i;
     if (i == n_inputs) {
-      inputs[i].Quantize(p.w->type, x, n, p.w->cols, p.w->cols, pool);
+      quantize(inputs[i], *p.w);
       ++n_inputs;
     }
     jobs[n_jobs++] = MatMulJob{p.w->type, p.w->data, p.w->rows, &inputs[i], p.out, p.w->rows};
   }
-  kernels::cpu::MatMul({jobs, n_jobs}, pool);
+  kernels::cpu::MatMul({jobs, n_jobs}, &kernels::cpu::WorkerPool::Default());
+}
+
+}  // namespace
+
+void Project(std::initializer_list<Projection> projections, const float* x, int64_t n) {
+  auto* pool = &kernels::cpu::WorkerPool::Default();
+  ProjectWith(projections, [&](kernels::cpu::QuantizedRows& in, const Weight& w) {
+    in.Quantize(w.type, x, n, w.cols, w.cols, pool);
+  });
+}
+
+void Project(std::initializer_list<Projection> projections, const kernels::cpu::RowSource& rows,
+             int64_t n) {
+  auto* pool = &kernels::cpu::WorkerPool::Default();
+  ProjectWith(projections, [&](kernels::cpu::QuantizedRows& in, const Weight& w) {
+    in.Quantize(w.type, rows, n, w.cols, pool);
+  });
 }
 
 void MatVec(const Weight& w, const float* x, float* y) { Project({{&w, y}}, x, 1); }

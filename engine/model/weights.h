@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "engine/gguf/gguf_file.h"
+#include "kernels/cpu/matmul.h"
 #include "kernels/types.h"
 
 namespace kiln::engine {
@@ -53,6 +54,11 @@ struct Projection {
 // (kernels::cpu::WorkerPool::Default()), x quantized once per activation
 // format (kernels/cpu/matmul.h): Q, K and V of a layer, or gate and up.
 void Project(std::initializer_list<Projection> projections, const float* x, int64_t n);
+// The same with input row t made by `rows` (cols floats, cols = each W's
+// cols) as it is quantized: a fused RMSNorm or GLU (NormedRows, GluRows in
+// model.h) whose output never goes to memory.
+void Project(std::initializer_list<Projection> projections, const kernels::cpu::RowSource& rows,
+             int64_t n);
 
 // y[r] = row r . x for r < w.rows: Project with one row.
 void MatVec(const Weight& w, const float* x, float* y);

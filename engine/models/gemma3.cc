@@ -125,7 +125,7 @@ class Gemma3Model final : public Model {
     void Resize(const Gemma3Params& p, int64_t T) {
       const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
       x.resize(n(p.n_embd));
-      h.resize(n(p.n_embd));
+      h.resize(static_cast<size_t>(p.n_embd));  // the last token's normed row
       q.resize(n(p.n_head * p.head_dim));
       k.resize(n(p.n_head_kv * p.head_dim));
       v.resize(n(p.n_head_kv * p.head_dim));
@@ -157,20 +157,18 @@ class Gemma3Model final : public Model {
     }
     for (int64_t il = 0; il < p_.n_layer; ++il) {
       const Gemma3Layer& l = layers_[static_cast<size_t>(il)];
-      for (int64_t t = 0; t < T; ++t) {
-        cpu::RmsNorm(&s.x[t * E], l.attn_norm.data(), p_.rms_eps, E, &s.h[t * E]);
-      }
-      Attention(cache, l, il, pos0, T, s);
+      Attention(cache, l, il, pos0, T, NormedRows{s.x.data(), l.attn_norm.data(), p_.rms_eps, E},
+                s);
       Project({{&l.wo, s.o.data()}}, s.attn.data(), T);
       for (int64_t t = 0; t < T; ++t) {
         float* o = &s.o[t * E];
         cpu::RmsNorm(o, l.post_attn_norm.data(), p_.rms_eps, E, o);
         for (int64_t i = 0; i < E; ++i) s.x[t * E + i] += o[i];
-        cpu::RmsNorm(&s.x[t * E], l.ffn_norm.data(), p_.rms_eps, E, &s.h[t * E]);
       }
-      Project({{&l.gate, s.g.data()}, {&l.up, s.u.data()}}, s.h.data(), T);
-      for (int64_t t = 0; t < T; ++t) cpu::GeGluTanh(&s.g[t * F], &s.u[t * F], &s.g[t * F], F);
-      Project({{&l.down, s.o.data()}}, s.g.data(), T);
+      Project({{&l.gate, s.g.data()}, {&l.up, s.u.data()}},
+              NormedRows{s.x.data(), l.ffn_norm.data(), p_.rms_eps, E}.Source(), T);
+      Project({{&l.down, s.o.data()}},
+              GluRows{s.g.data(), s.u.data(), F, GluRows::Act::kGeluTanh}.Source(), T);
       for (int64_t t = 0; t < T; ++t) {
         float* o = &s.o[t * E];
         cpu::RmsNorm(o, l.post_ffn_norm.data(), p_.rms_eps, E, o);
@@ -183,11 +181,11 @@ class Gemma3Model final : public Model {
   }
 
   void Attention(KvCache& cache, const Gemma3Layer& l, int64_t il, int64_t pos0, int64_t T,
-                 Scratch& s) const {
+                 const NormedRows& input, Scratch& s) const {
     namespace cpu = kernels::cpu;
     const int64_t hd = p_.head_dim, half = hd / 2;
     const int64_t q_dim = p_.n_head * hd, kv_dim = p_.n_head_kv * hd;
-    Project({{&l.wq, s.q.data()}, {&l.wk, s.k.data()}, {&l.wv, s.v.data()}}, s.h.data(), T);
+    Project({{&l.wq, s.q.data()}, {&l.wk, s.k.data()}, {&l.wv, s.v.data()}}, input.Source(), T);
     const std::vector<float>& cos = l.sliding ? s.cos_local : s.cos_global;
     const std::vector<float>& sin = l.sliding ? s.sin_local : s.sin_global;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));

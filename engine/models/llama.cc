@@ -117,7 +117,7 @@ class LlamaModel final : public Model {
     void Resize(const LlamaParams& p, int64_t T) {
       const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
       x.resize(n(p.n_embd));
-      h.resize(n(p.n_embd));
+      h.resize(static_cast<size_t>(p.n_embd));  // the last token's normed row
       q.resize(n(p.n_head * p.head_dim));
       k.resize(n(p.n_head_kv * p.head_dim));
       v.resize(n(p.n_head_kv * p.head_dim));
@@ -145,18 +145,14 @@ class LlamaModel final : public Model {
     }
     for (int64_t il = 0; il < p_.n_layer; ++il) {
       const LlamaLayer& l = layers_[static_cast<size_t>(il)];
-      for (int64_t t = 0; t < T; ++t) {
-        cpu::RmsNorm(&s.x[t * E], l.attn_norm.data(), p_.rms_eps, E, &s.h[t * E]);
-      }
-      Attention(cache, l, il, pos0, T, s);
+      Attention(cache, l, il, pos0, T, NormedRows{s.x.data(), l.attn_norm.data(), p_.rms_eps, E},
+                s);
       Project({{&l.wo, s.o.data()}}, s.attn.data(), T);
       for (int64_t i = 0; i < T * E; ++i) s.x[i] += s.o[i];
-      for (int64_t t = 0; t < T; ++t) {
-        cpu::RmsNorm(&s.x[t * E], l.ffn_norm.data(), p_.rms_eps, E, &s.h[t * E]);
-      }
-      Project({{&l.gate, s.g.data()}, {&l.up, s.u.data()}}, s.h.data(), T);
-      for (int64_t t = 0; t < T; ++t) cpu::SwiGlu(&s.g[t * F], &s.u[t * F], &s.g[t * F], F);
-      Project({{&l.down, s.o.data()}}, s.g.data(), T);
+      Project({{&l.gate, s.g.data()}, {&l.up, s.u.data()}},
+              NormedRows{s.x.data(), l.ffn_norm.data(), p_.rms_eps, E}.Source(), T);
+      Project({{&l.down, s.o.data()}},
+              GluRows{s.g.data(), s.u.data(), F, GluRows::Act::kSilu}.Source(), T);
       for (int64_t i = 0; i < T * E; ++i) s.x[i] += s.o[i];
     }
     if (logits == nullptr) return;
@@ -165,14 +161,14 @@ class LlamaModel final : public Model {
     MatVec(output_, s.h.data(), logits);
   }
 
-  // Q, K, V of s.h; K and V go into the cache at pos0...; s.attn gets the
-  // heads' outputs.
+  // Q, K, V of the normed input; K and V go into the cache at pos0...;
+  // s.attn gets the heads' outputs.
   void Attention(KvCache& cache, const LlamaLayer& l, int64_t il, int64_t pos0, int64_t T,
-                 Scratch& s) const {
+                 const NormedRows& input, Scratch& s) const {
     namespace cpu = kernels::cpu;
     const int64_t hd = p_.head_dim, q_dim = p_.n_head * hd, kv_dim = p_.n_head_kv * hd;
     const int64_t half = p_.rot_dim / 2;
-    Project({{&l.wq, s.q.data()}, {&l.wk, s.k.data()}, {&l.wv, s.v.data()}}, s.h.data(), T);
+    Project({{&l.wq, s.q.data()}, {&l.wk, s.k.data()}, {&l.wv, s.v.data()}}, input.Source(), T);
     for (int64_t t = 0; t < T; ++t) {
       const float* c = &s.cos[t * half];
       const float* sn = &s.sin[t * half];

@@ -186,8 +186,9 @@ int64_t RowsPerTask(int64_t total_rows, int64_t n, int threads, bool tiles) {
 
 bool HasMatMul(GgmlType weight_type) { return HasQuantizedDotRef(weight_type); }
 
-void QuantizedRows::Quantize(GgmlType weight_type, const float* x, int64_t n, int64_t cols,
-                             int64_t ldx, WorkerPool* pool) {
+template <typename RowAt>
+void QuantizedRows::QuantizeRows(GgmlType weight_type, int64_t n, int64_t cols, WorkerPool* pool,
+                                 RowAt row_at) {
   KILN_CHECK(HasMatMul(weight_type));
   act_type_ = ActivationType(weight_type);
   n_ = n;
@@ -197,7 +198,9 @@ void QuantizedRows::Quantize(GgmlType weight_type, const float* x, int64_t n, in
     data_.resize(row_bytes_ * static_cast<size_t>(n));
   const Kernels k = Find(ActiveIsa(), weight_type);
   auto one = [&](int64_t b, int) {
-    QuantizeWith(k, weight_type, x + b * ldx, data_.data() + b * row_bytes_, cols);
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < static_cast<size_t>(cols)) scratch.resize(static_cast<size_t>(cols));
+    QuantizeWith(k, weight_type, row_at(b, scratch.data()), data_.data() + b * row_bytes_, cols);
   };
   if (pool != nullptr && n >= 16) {
     pool->Run(n, one);
@@ -210,6 +213,19 @@ void QuantizedRows::Quantize(GgmlType weight_type, const float* x, int64_t n, in
     if (panel_.size() < bytes) panel_.resize(bytes);
     k.pack(data_.data(), row_bytes_, n, cols, panel_.data());
   }
+}
+
+void QuantizedRows::Quantize(GgmlType weight_type, const float* x, int64_t n, int64_t cols,
+                             int64_t ldx, WorkerPool* pool) {
+  QuantizeRows(weight_type, n, cols, pool, [&](int64_t b, float*) { return x + b * ldx; });
+}
+
+void QuantizedRows::Quantize(GgmlType weight_type, const RowSource& rows, int64_t n, int64_t cols,
+                             WorkerPool* pool) {
+  QuantizeRows(weight_type, n, cols, pool, [&](int64_t b, float* scratch) {
+    rows.make(rows.ctx, b, scratch);
+    return static_cast<const float*>(scratch);
+  });
 }
 
 void MatMul(std::span<const MatMulJob> jobs, WorkerPool* pool) {

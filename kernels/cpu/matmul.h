@@ -34,6 +34,13 @@ class WorkerPool;
 // HasQuantizedDotRef).
 bool HasMatMul(GgmlType weight_type);
 
+// Activation rows made on demand: make(ctx, b, out) writes row b (cols
+// floats) to out.
+struct RowSource {
+  void (*make)(const void* ctx, int64_t b, float* out);
+  const void* ctx;
+};
+
 // n activation rows of `cols` values, quantized for one weight type: what
 // MatMul reads. Reused across matrices that share the input and activation
 // type (Q, K and V; gate and up).
@@ -41,6 +48,12 @@ class QuantizedRows {
  public:
   // Quantizes x ([n, cols], row stride ldx floats) for `weight_type`.
   void Quantize(GgmlType weight_type, const float* x, int64_t n, int64_t cols, int64_t ldx,
+                WorkerPool* pool = nullptr);
+  // The same for rows made by `rows`, each quantized straight from the
+  // worker's L1 as it is made: how the executor fuses RMSNorm and the GLU
+  // into the next matmul's input quantization (the [n, cols] floats never go
+  // to memory). Bit-identical to making all rows first, then Quantize.
+  void Quantize(GgmlType weight_type, const RowSource& rows, int64_t n, int64_t cols,
                 WorkerPool* pool = nullptr);
   GgmlType activation_type() const { return act_type_; }
   int64_t n() const { return n_; }
@@ -52,6 +65,10 @@ class QuantizedRows {
   const uint8_t* panel() const { return has_panel_ ? panel_.data() : nullptr; }
 
  private:
+  // row_at(b, scratch) -> row b's floats (scratch holds cols floats).
+  template <typename RowAt>
+  void QuantizeRows(GgmlType weight_type, int64_t n, int64_t cols, WorkerPool* pool, RowAt row_at);
+
   GgmlType act_type_ = GgmlType::F32;
   int64_t n_ = 0, cols_ = 0;
   size_t row_bytes_ = 0;

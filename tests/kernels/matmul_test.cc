@@ -244,5 +244,50 @@ TEST(MatMulTest, JobsSharingAnInputRunAsOneStep) {
   }
 }
 
+// Rows made on demand (the executor's fused RMSNorm and GLU) quantize to the
+// same bytes, and the same AMX panel, as the rows made first.
+TEST(MatMulTest, RowsMadeOnDemandQuantizeLikeStoredRows) {
+  IsaGuard guard;
+  std::mt19937 rng(19);
+  WorkerPool pool(2);
+  const int64_t cols = 640;
+  std::vector<Isa> isas = SimdIsas();
+  isas.push_back(Isa::kScalar);
+  for (Isa isa : isas) {
+    SetActiveIsa(isa);
+    for (GgmlType t : {GgmlType::Q5_0, GgmlType::Q4_1, GgmlType::Q4_K}) {
+      for (int64_t n : {1, 20}) {
+        SCOPED_TRACE(std::string(IsaName(isa)) + " " + std::string(TypeName(t)) +
+                     " n=" + std::to_string(n));
+        const int64_t c = t == GgmlType::Q4_K ? 768 : cols;
+        std::vector<float> x = RandomFloats(n * c, rng);
+        std::vector<float> made(x.size());
+        for (size_t i = 0; i < x.size(); ++i) made[i] = x[i] * 0.5f - 0.25f;
+        struct Ctx {
+          const float* x;
+          int64_t cols;
+        } ctx{x.data(), c};
+        const RowSource source{[](const void* p, int64_t b, float* out) {
+                                 const auto& k = *static_cast<const Ctx*>(p);
+                                 for (int64_t i = 0; i < k.cols; ++i)
+                                   out[i] = k.x[b * k.cols + i] * 0.5f - 0.25f;
+                               },
+                               &ctx};
+        QuantizedRows stored, on_demand;
+        stored.Quantize(t, made.data(), n, c, c, &pool);
+        on_demand.Quantize(t, source, n, c, &pool);
+        ASSERT_EQ(stored.row_bytes(), on_demand.row_bytes());
+        EXPECT_EQ(0, std::memcmp(stored.row(0), on_demand.row(0), stored.row_bytes() * n));
+        ASSERT_EQ(stored.panel() == nullptr, on_demand.panel() == nullptr);
+        if (stored.panel() != nullptr) {
+          EXPECT_EQ(isa, Isa::kAmx);  // 704 bytes per 16 rows x 32 values (matmul_amx.cc)
+          EXPECT_EQ(
+              0, std::memcmp(stored.panel(), on_demand.panel(), ((n + 15) / 16) * (c / 32) * 704));
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kiln::kernels::cpu
