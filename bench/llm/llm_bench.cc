@@ -211,10 +211,11 @@ double TimeDecode(const LoadedModel& m, const std::vector<int32_t>& prompt, int 
 double TimePrefill(const LoadedModel& m, const std::vector<int32_t>& prompt, size_t* cache_bytes) {
   std::vector<float> logits(static_cast<size_t>(m.model->info().n_vocab));
   auto cache = m.model->NewCache(static_cast<int64_t>(prompt.size()));
-  *cache_bytes = cache->bytes();
   auto start = kiln::MonoNow();
   DecodeOrDie(m, *cache, prompt, logits.data());
-  return static_cast<double>(prompt.size()) / kiln::SecondsSince(start);
+  const double seconds = kiln::SecondsSince(start);
+  *cache_bytes = cache->bytes();  // the pages the prompt filled
+  return static_cast<double>(prompt.size()) / seconds;
 }
 
 int RunModel(const Options& opt) {

@@ -31,30 +31,101 @@ Result<std::unique_ptr<Model>> CreateModel(const GgufFile& file) {
   return InvalidArgument("unknown model architecture '" + arch + "' (Kiln runs " + known + ")");
 }
 
-Status Model::Decode(KvCache&, std::span<const int32_t>, float*) const {
-  return FailedPrecondition(info_.arch + " is an embedding model; it does not generate text");
+Status Model::Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const {
+  if (tokens.empty()) return InvalidArgument("nothing to decode: no tokens");
+  const int64_t end = cache.size() + static_cast<int64_t>(tokens.size());
+  if (info_.causal && end > cache.n_ctx()) {  // checked whole before any batch runs
+    return InvalidArgument(std::to_string(end) + " tokens do not fit in the context of " +
+                           std::to_string(cache.n_ctx()) + " tokens");
+  }
+  for (size_t i = 0; i < tokens.size(); i += kMaxBatch) {
+    const auto batch = tokens.subspan(i, std::min<size_t>(kMaxBatch, tokens.size() - i));
+    const bool last = i + batch.size() == tokens.size();
+    const SequenceInput one{&cache, batch, last ? logits : nullptr};
+    KILN_RETURN_IF_ERROR(Forward({&one, 1}));
+  }
+  return Status::OK();
 }
 
-std::unique_ptr<KvCache> Model::NewCache(int64_t) const { return nullptr; }
+Status Model::Forward(std::span<const SequenceInput> seqs) const {
+  if (!info_.causal) {
+    return FailedPrecondition(info_.arch + " is an embedding model; it does not generate text");
+  }
+  if (seqs.empty()) return InvalidArgument("nothing to decode: no sequences");
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const SequenceInput& s = seqs[i];
+    if (s.cache == nullptr) return InvalidArgument("a sequence has no KV cache");
+    if (s.cache->kv_dim() != info_.kv_dim || s.cache->pool().n_layer() != info_.n_layer) {
+      return InvalidArgument("a KV cache of another model");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (seqs[j].cache == s.cache) return InvalidArgument("one KV cache twice in a batch");
+    }
+    if (s.tokens.empty()) return InvalidArgument("nothing to decode: no tokens");
+    const int64_t end = s.cache->size() + static_cast<int64_t>(s.tokens.size());
+    if (end > s.cache->n_ctx()) {
+      return InvalidArgument(std::to_string(end) + " tokens do not fit in the context of " +
+                             std::to_string(s.cache->n_ctx()) + " tokens");
+    }
+    for (int32_t t : s.tokens) {
+      if (t < 0 || t >= info_.n_vocab) {
+        return InvalidArgument("token id " + std::to_string(t) + " is outside the vocabulary of " +
+                               std::to_string(info_.n_vocab));
+      }
+    }
+  }
+  for (const SequenceInput& s : seqs) {
+    if (!s.cache->Reserve(s.cache->size() + static_cast<int64_t>(s.tokens.size()))) {
+      return ResourceExhausted("the KV cache is full (" +
+                               std::to_string(s.cache->pool().n_pages()) + " pages of " +
+                               std::to_string(s.cache->pool().page_size()) + " positions)");
+    }
+  }
+  RunBatch(seqs);
+  for (const SequenceInput& s : seqs) {
+    s.cache->set_size(s.cache->size() + static_cast<int64_t>(s.tokens.size()));
+  }
+  return Status::OK();
+}
+
+void Model::RunBatch(std::span<const SequenceInput>) const {
+  KILN_CHECK(false) << "RunBatch on a model without a decoder";
+}
+
+std::unique_ptr<KvCache> Model::NewCache(int64_t n_ctx) const {
+  if (!info_.causal) return nullptr;
+  n_ctx = std::min(n_ctx, info_.n_ctx_train);
+  return std::make_unique<KvCache>(info_.n_layer, n_ctx, info_.kv_dim);
+}
+
+std::shared_ptr<KvPool> Model::NewKvPool(int64_t n_pages) const {
+  if (!info_.causal) return nullptr;
+  return std::make_shared<KvPool>(info_.n_layer, info_.kv_dim, kKvPageSize, n_pages);
+}
+
+std::unique_ptr<KvCache> Model::NewCache(std::shared_ptr<KvPool> pool, int64_t n_ctx) const {
+  if (!info_.causal || pool == nullptr) return nullptr;
+  return std::make_unique<KvCache>(std::move(pool), std::min(n_ctx, info_.n_ctx_train));
+}
 
 Result<std::vector<float>> Model::Embed(std::span<const int32_t>) const {
   return FailedPrecondition(info_.arch + " is a text generation model, not an embedding model");
 }
 
-Status Model::CheckDecode(const KvCache& cache, std::span<const int32_t> tokens) const {
-  if (tokens.empty()) return InvalidArgument("nothing to decode: no tokens");
-  if (cache.size() + static_cast<int64_t>(tokens.size()) > cache.n_ctx()) {
-    return InvalidArgument(std::to_string(cache.size() + static_cast<int64_t>(tokens.size())) +
-                           " tokens do not fit in the context of " + std::to_string(cache.n_ctx()) +
-                           " tokens");
-  }
-  for (int32_t t : tokens) {
-    if (t < 0 || t >= info_.n_vocab) {
-      return InvalidArgument("token id " + std::to_string(t) + " is outside the vocabulary of " +
-                             std::to_string(info_.n_vocab));
+BatchLayout::BatchLayout(std::span<const SequenceInput> seqs) {
+  begin.push_back(0);
+  for (const SequenceInput& s : seqs) {
+    const int64_t pos0 = s.cache->size();
+    for (size_t i = 0; i < s.tokens.size(); ++i) {
+      pos.push_back(pos0 + static_cast<int64_t>(i));
+      ids.push_back(s.tokens[i]);
+    }
+    begin.push_back(static_cast<int64_t>(pos.size()));
+    if (s.logits != nullptr) {
+      logit_rows.push_back(begin.back() - 1);
+      logit_out.push_back(s.logits);
     }
   }
-  return Status::OK();
 }
 
 kernels::cpu::RowSource NormedRows::Source() const {
@@ -87,9 +158,13 @@ void StoreAndAttend(KvCache& cache, int64_t layer, int64_t pos0, int64_t T,
   kernels::cpu::AttentionArgs a;
   a.q = q;
   a.q_stride = q_dim;
-  a.k = cache.K(layer, 0);
-  a.v = cache.V(layer, 0);
+  const KvPool& pool = cache.pool();
+  a.k = pool.LayerK(layer);
+  a.v = pool.LayerV(layer);
   a.kv_stride = kv_dim;
+  a.pages = cache.pages().data();
+  a.page_size = pool.page_size();
+  a.page_stride = pool.page_elems();
   a.n_head = shape.n_head;
   a.n_head_kv = shape.n_head_kv;
   a.head_dim = shape.head_dim;

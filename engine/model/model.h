@@ -28,6 +28,15 @@ struct ModelInfo {
   int64_t n_embd = 0;
   int64_t n_layer = 0;
   bool causal = true;  // a decoder that generates text; false for embedding models
+  int64_t kv_dim = 0;  // K (and V) values per position per layer; 0 without a cache
+};
+
+// One sequence's part of a batch: `tokens` at positions cache->size()
+// onwards; `logits` ([n_vocab]) gets the last token's logits, or null.
+struct SequenceInput {
+  KvCache* cache;
+  std::span<const int32_t> tokens;
+  float* logits = nullptr;
 };
 
 class Model {
@@ -38,42 +47,53 @@ class Model {
   // Decoder models. Runs `tokens` at positions cache.size() onwards, appending
   // their keys and values to `cache`, and writes the logits of the last token
   // to `logits` ([n_vocab]). Fails (changing nothing) when the tokens would not
-  // fit in the cache or a token id is out of range.
-  virtual Status Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const;
-  // A cache for up to `n_ctx` positions (<= n_ctx_train).
-  virtual std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const;
+  // fit in the cache or a token id is out of range. Long inputs run in
+  // batches of kMaxBatch tokens.
+  Status Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const;
+  // Several sequences' tokens as one batch: every weight is read once for all
+  // of them (each sequence attends to its own cache only). The serving
+  // engine's step: a token of each decoding sequence plus a chunk of a prompt.
+  // Checks everything before running anything; ResourceExhausted when a
+  // cache's pool has no page left (the sequences are then unchanged, though
+  // pages may have been reserved for them).
+  Status Forward(std::span<const SequenceInput> seqs) const;
+  // A cache for up to `n_ctx` positions (<= n_ctx_train) with its own pool.
+  std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const;
+  // A pool of `n_pages` KV pages for many sequences (NewCache(pool, ...)).
+  std::shared_ptr<KvPool> NewKvPool(int64_t n_pages) const;
+  std::unique_ptr<KvCache> NewCache(std::shared_ptr<KvPool> pool, int64_t n_ctx) const;
 
   // Embedding models: the pooled, L2-normalised embedding of `tokens`.
   virtual Result<std::vector<float>> Embed(std::span<const int32_t> tokens) const;
 
+  static constexpr int64_t kMaxBatch = 64;
+
  protected:
   ModelInfo info_;
-  // Checks a Decode call's arguments against the cache and vocabulary.
-  Status CheckDecode(const KvCache& cache, std::span<const int32_t> tokens) const;
-
-  // Decode in batches of at most kMaxBatch tokens:
-  // forward(batch, pos0, logits_or_null) runs `batch` at positions pos0...
-  // (storing their keys and values there), the last batch with `logits`.
-  // Weights are read once per batch, so a long prompt costs far less per token
-  // than generation does.
-  static constexpr int64_t kMaxBatch = 64;
-  template <typename ForwardBatch>
-  Status DecodeInBatches(KvCache& cache, std::span<const int32_t> tokens, float* logits,
-                         ForwardBatch&& forward) const {
-    KILN_RETURN_IF_ERROR(CheckDecode(cache, tokens));
-    for (size_t i = 0; i < tokens.size(); i += kMaxBatch) {
-      const auto batch = tokens.subspan(i, std::min<size_t>(kMaxBatch, tokens.size() - i));
-      const bool last = i + batch.size() == tokens.size();
-      forward(batch, cache.size(), last ? logits : nullptr);
-      cache.set_size(cache.size() + static_cast<int64_t>(batch.size()));
-    }
-    return Status::OK();
-  }
+  // Decoder models: runs a checked batch (pages reserved; positions from each
+  // cache's size(), which the caller advances afterwards).
+  virtual void RunBatch(std::span<const SequenceInput> seqs) const;
   // Fills info_ for a decoder model.
   void SetDecoderInfo(std::string arch, std::string name, int64_t n_vocab, int64_t n_ctx,
-                      int64_t n_embd, int64_t n_layer) {
+                      int64_t n_embd, int64_t n_layer, int64_t kv_dim) {
     info_ = ModelInfo{std::move(arch), std::move(name), n_vocab, n_ctx, n_embd, n_layer, true};
+    info_.kv_dim = kv_dim;
   }
+};
+
+// ---- used by the architecture files ----
+
+// A batch's tokens flattened: token t (of all sequences, in order) belongs
+// to segment seg[t] at position pos[t]; segment i covers rows
+// [begin[i], begin[i + 1]).
+struct BatchLayout {
+  explicit BatchLayout(std::span<const SequenceInput> seqs);
+  int64_t tokens() const { return static_cast<int64_t>(pos.size()); }
+  std::vector<int64_t> pos, begin;
+  std::vector<int32_t> ids;
+  // Rows whose logits are wanted, and where they go.
+  std::vector<int64_t> logit_rows;
+  std::vector<float*> logit_out;
 };
 
 // Builds the model for `file`'s general.architecture. `file` must outlive the model.

@@ -9,6 +9,7 @@
 //   residual add ("post" norms), and the feed-forward is GeGLU (tanh GELU).
 // GGUF converters store Gemma's norm weights with the +1 already added, so the
 // norms multiply by the stored weight as llama's do.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -101,31 +102,25 @@ class Gemma3Model final : public Model {
       m->layers_.push_back(std::move(l));
     }
     KILN_ASSIGN_OR_RETURN(std::string name, f.GetStringOr("general.name", ""));
-    m->SetDecoderInfo("gemma3", std::move(name), p.n_vocab, p.n_ctx, p.n_embd, p.n_layer);
+    m->SetDecoderInfo("gemma3", std::move(name), p.n_vocab, p.n_ctx, p.n_embd, p.n_layer,
+                      p.n_head_kv * p.head_dim);
     return std::unique_ptr<Model>(std::move(m));
   }
 
-  std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const override {
-    return std::make_unique<KvCache>(p_.n_layer, std::min(n_ctx, p_.n_ctx),
-                                     p_.n_head_kv * p_.head_dim);
-  }
-
-  Status Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const override {
+  void RunBatch(std::span<const SequenceInput> seqs) const override {
     Scratch s;
-    return DecodeInBatches(cache, tokens, logits,
-                           [&](std::span<const int32_t> batch, int64_t pos0, float* out) {
-                             Forward(cache, batch, pos0, s, out);
-                           });
+    Forward(seqs, BatchLayout(seqs), s);
   }
 
  private:
   // Activations of a batch of T tokens, row-major [T, width]; rotary angles
   // for the local (sliding) and global bases.
   struct Scratch {
-    void Resize(const Gemma3Params& p, int64_t T) {
+    void Resize(const Gemma3Params& p, int64_t T, int64_t n_logits) {
       const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
       x.resize(n(p.n_embd));
-      h.resize(static_cast<size_t>(p.n_embd));  // the last token's normed row
+      h.resize(static_cast<size_t>(n_logits * p.n_embd));  // the normed rows with logits
+      logits.resize(static_cast<size_t>(n_logits * p.n_vocab));
       q.resize(n(p.n_head * p.head_dim));
       k.resize(n(p.n_head_kv * p.head_dim));
       v.resize(n(p.n_head_kv * p.head_dim));
@@ -136,29 +131,29 @@ class Gemma3Model final : public Model {
       for (auto* a : {&cos_local, &sin_local, &cos_global, &sin_global})
         a->resize(n(p.head_dim / 2));
     }
-    std::vector<float> x, h, q, k, v, attn, o, g, u;
+    std::vector<float> x, h, logits, q, k, v, attn, o, g, u;
     std::vector<float> cos_local, sin_local, cos_global, sin_global;
   };
 
-  void Forward(KvCache& cache, std::span<const int32_t> batch, int64_t pos0, Scratch& s,
-               float* logits) const {
+  void Forward(std::span<const SequenceInput> seqs, const BatchLayout& b, Scratch& s) const {
     namespace cpu = kernels::cpu;
-    const int64_t T = static_cast<int64_t>(batch.size()), E = p_.n_embd, F = p_.n_ff;
+    const int64_t T = b.tokens(), E = p_.n_embd, F = p_.n_ff;
     const int64_t half = p_.head_dim / 2;
-    s.Resize(p_, T);
+    const int64_t n_logits = static_cast<int64_t>(b.logit_rows.size());
+    s.Resize(p_, T, n_logits);
     const float embd_scale = std::sqrt(static_cast<float>(E));
     for (int64_t t = 0; t < T; ++t) {
-      GetRow(tok_embd_, batch[static_cast<size_t>(t)], &s.x[t * E]);
+      GetRow(tok_embd_, b.ids[static_cast<size_t>(t)], &s.x[t * E]);
       for (int64_t i = 0; i < E; ++i) s.x[t * E + i] *= embd_scale;
-      cpu::RopeAnglesRef(p_.head_dim, pos0 + t, kLocalRopeBase, &s.cos_local[t * half],
+      const int64_t pos = b.pos[static_cast<size_t>(t)];
+      cpu::RopeAnglesRef(p_.head_dim, pos, kLocalRopeBase, &s.cos_local[t * half],
                          &s.sin_local[t * half]);
-      cpu::RopeAnglesRef(p_.head_dim, pos0 + t, p_.rope_base, &s.cos_global[t * half],
+      cpu::RopeAnglesRef(p_.head_dim, pos, p_.rope_base, &s.cos_global[t * half],
                          &s.sin_global[t * half]);
     }
     for (int64_t il = 0; il < p_.n_layer; ++il) {
       const Gemma3Layer& l = layers_[static_cast<size_t>(il)];
-      Attention(cache, l, il, pos0, T, NormedRows{s.x.data(), l.attn_norm.data(), p_.rms_eps, E},
-                s);
+      Attention(seqs, b, l, il, NormedRows{s.x.data(), l.attn_norm.data(), p_.rms_eps, E}, s);
       Project({{&l.wo, s.o.data()}}, s.attn.data(), T);
       for (int64_t t = 0; t < T; ++t) {
         float* o = &s.o[t * E];
@@ -175,14 +170,21 @@ class Gemma3Model final : public Model {
         for (int64_t i = 0; i < E; ++i) s.x[t * E + i] += o[i];
       }
     }
-    if (logits == nullptr) return;
-    cpu::RmsNorm(&s.x[(T - 1) * E], output_norm_.data(), p_.rms_eps, E, s.h.data());
-    MatVec(tok_embd_, s.h.data(), logits);  // tied output projection
+    if (n_logits == 0) return;
+    for (int64_t i = 0; i < n_logits; ++i) {
+      cpu::RmsNorm(&s.x[b.logit_rows[static_cast<size_t>(i)] * E], output_norm_.data(), p_.rms_eps,
+                   E, &s.h[i * E]);
+    }
+    Project({{&tok_embd_, s.logits.data()}}, s.h.data(), n_logits);  // tied output projection
+    for (int64_t i = 0; i < n_logits; ++i) {
+      std::copy_n(&s.logits[i * p_.n_vocab], p_.n_vocab, b.logit_out[static_cast<size_t>(i)]);
+    }
   }
 
-  void Attention(KvCache& cache, const Gemma3Layer& l, int64_t il, int64_t pos0, int64_t T,
-                 const NormedRows& input, Scratch& s) const {
+  void Attention(std::span<const SequenceInput> seqs, const BatchLayout& b, const Gemma3Layer& l,
+                 int64_t il, const NormedRows& input, Scratch& s) const {
     namespace cpu = kernels::cpu;
+    const int64_t T = b.tokens();
     const int64_t hd = p_.head_dim, half = hd / 2;
     const int64_t q_dim = p_.n_head * hd, kv_dim = p_.n_head_kv * hd;
     Project({{&l.wq, s.q.data()}, {&l.wk, s.k.data()}, {&l.wv, s.v.data()}}, input.Source(), T);
@@ -206,8 +208,12 @@ class Gemma3Model final : public Model {
       }
     }
     // A sliding layer sees the last `window` positions, each query its own.
-    StoreAndAttend(cache, il, pos0, T, {p_.n_head, p_.n_head_kv, hd}, s.q.data(), s.k.data(),
-                   s.v.data(), l.sliding ? p_.window : 0, 1.0f, s.attn.data());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      const int64_t t0 = b.begin[i], n = b.begin[i + 1] - t0;
+      StoreAndAttend(*seqs[i].cache, il, seqs[i].cache->size(), n, {p_.n_head, p_.n_head_kv, hd},
+                     &s.q[t0 * q_dim], &s.k[t0 * kv_dim], &s.v[t0 * kv_dim],
+                     l.sliding ? p_.window : 0, 1.0f, &s.attn[t0 * q_dim]);
+    }
   }
 
   Gemma3Params p_{};

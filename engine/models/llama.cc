@@ -5,6 +5,7 @@
 //
 // GGUF converters permute Q and K so that rotary pairs are adjacent; hence
 // adjacent-pair rotation (RopeAdjacentApply).
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -94,30 +95,24 @@ class LlamaModel final : public Model {
       m->layers_.push_back(std::move(l));
     }
     KILN_ASSIGN_OR_RETURN(std::string name, f.GetStringOr("general.name", ""));
-    m->SetDecoderInfo("llama", std::move(name), p.n_vocab, p.n_ctx, p.n_embd, p.n_layer);
+    m->SetDecoderInfo("llama", std::move(name), p.n_vocab, p.n_ctx, p.n_embd, p.n_layer,
+                      p.n_head_kv * p.head_dim);
     return std::unique_ptr<Model>(std::move(m));
   }
 
-  std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const override {
-    return std::make_unique<KvCache>(p_.n_layer, std::min(n_ctx, p_.n_ctx),
-                                     p_.n_head_kv * p_.head_dim);
-  }
-
-  Status Decode(KvCache& cache, std::span<const int32_t> tokens, float* logits) const override {
+  void RunBatch(std::span<const SequenceInput> seqs) const override {
     Scratch s;
-    return DecodeInBatches(cache, tokens, logits,
-                           [&](std::span<const int32_t> batch, int64_t pos0, float* out) {
-                             Forward(cache, batch, pos0, s, out);
-                           });
+    Forward(seqs, BatchLayout(seqs), s);
   }
 
  private:
   // Activations of a batch of T tokens, row-major [T, width].
   struct Scratch {
-    void Resize(const LlamaParams& p, int64_t T) {
+    void Resize(const LlamaParams& p, int64_t T, int64_t n_logits) {
       const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
       x.resize(n(p.n_embd));
-      h.resize(static_cast<size_t>(p.n_embd));  // the last token's normed row
+      h.resize(static_cast<size_t>(n_logits * p.n_embd));  // the normed rows with logits
+      logits.resize(static_cast<size_t>(n_logits * p.n_vocab));
       q.resize(n(p.n_head * p.head_dim));
       k.resize(n(p.n_head_kv * p.head_dim));
       v.resize(n(p.n_head_kv * p.head_dim));
@@ -128,25 +123,26 @@ class LlamaModel final : public Model {
       cos.resize(n(p.rot_dim / 2));
       sin.resize(n(p.rot_dim / 2));
     }
-    std::vector<float> x, h, q, k, v, attn, o, g, u, cos, sin;
+    std::vector<float> x, h, logits, q, k, v, attn, o, g, u, cos, sin;
   };
 
-  // The tokens of `batch` at positions pos0...: the whole network as a recipe
-  // of named steps, each over all T tokens at once.
-  void Forward(KvCache& cache, std::span<const int32_t> batch, int64_t pos0, Scratch& s,
-               float* logits) const {
+  // The batch's tokens (of one or more sequences): the whole network as a
+  // recipe of named steps, each over all T tokens at once; attention per
+  // sequence, over its own cache.
+  void Forward(std::span<const SequenceInput> seqs, const BatchLayout& b, Scratch& s) const {
     namespace cpu = kernels::cpu;
-    const int64_t T = static_cast<int64_t>(batch.size()), E = p_.n_embd, F = p_.n_ff;
-    s.Resize(p_, T);
-    for (int64_t t = 0; t < T; ++t) GetRow(tok_embd_, batch[static_cast<size_t>(t)], &s.x[t * E]);
+    const int64_t T = b.tokens(), E = p_.n_embd, F = p_.n_ff;
+    const int64_t n_logits = static_cast<int64_t>(b.logit_rows.size());
+    s.Resize(p_, T, n_logits);
+    for (int64_t t = 0; t < T; ++t) GetRow(tok_embd_, b.ids[static_cast<size_t>(t)], &s.x[t * E]);
     const int64_t half = p_.rot_dim / 2;
     for (int64_t t = 0; t < T; ++t) {
-      cpu::RopeAnglesRef(p_.rot_dim, pos0 + t, p_.rope_base, &s.cos[t * half], &s.sin[t * half]);
+      cpu::RopeAnglesRef(p_.rot_dim, b.pos[static_cast<size_t>(t)], p_.rope_base, &s.cos[t * half],
+                         &s.sin[t * half]);
     }
     for (int64_t il = 0; il < p_.n_layer; ++il) {
       const LlamaLayer& l = layers_[static_cast<size_t>(il)];
-      Attention(cache, l, il, pos0, T, NormedRows{s.x.data(), l.attn_norm.data(), p_.rms_eps, E},
-                s);
+      Attention(seqs, b, l, il, NormedRows{s.x.data(), l.attn_norm.data(), p_.rms_eps, E}, s);
       Project({{&l.wo, s.o.data()}}, s.attn.data(), T);
       for (int64_t i = 0; i < T * E; ++i) s.x[i] += s.o[i];
       Project({{&l.gate, s.g.data()}, {&l.up, s.u.data()}},
@@ -155,17 +151,23 @@ class LlamaModel final : public Model {
               GluRows{s.g.data(), s.u.data(), F, GluRows::Act::kSilu}.Source(), T);
       for (int64_t i = 0; i < T * E; ++i) s.x[i] += s.o[i];
     }
-    if (logits == nullptr) return;
-    const float* last = &s.x[(T - 1) * E];
-    cpu::RmsNorm(last, output_norm_.data(), p_.rms_eps, E, s.h.data());
-    MatVec(output_, s.h.data(), logits);
+    if (n_logits == 0) return;
+    for (int64_t i = 0; i < n_logits; ++i) {
+      cpu::RmsNorm(&s.x[b.logit_rows[static_cast<size_t>(i)] * E], output_norm_.data(), p_.rms_eps,
+                   E, &s.h[i * E]);
+    }
+    Project({{&output_, s.logits.data()}}, s.h.data(), n_logits);
+    for (int64_t i = 0; i < n_logits; ++i) {
+      std::copy_n(&s.logits[i * p_.n_vocab], p_.n_vocab, b.logit_out[static_cast<size_t>(i)]);
+    }
   }
 
-  // Q, K, V of the normed input; K and V go into the cache at pos0...;
-  // s.attn gets the heads' outputs.
-  void Attention(KvCache& cache, const LlamaLayer& l, int64_t il, int64_t pos0, int64_t T,
-                 const NormedRows& input, Scratch& s) const {
+  // Q, K, V of the normed input; each sequence's K and V go into its cache
+  // and its queries attend to it; s.attn gets the heads' outputs.
+  void Attention(std::span<const SequenceInput> seqs, const BatchLayout& b, const LlamaLayer& l,
+                 int64_t il, const NormedRows& input, Scratch& s) const {
     namespace cpu = kernels::cpu;
+    const int64_t T = b.tokens();
     const int64_t hd = p_.head_dim, q_dim = p_.n_head * hd, kv_dim = p_.n_head_kv * hd;
     const int64_t half = p_.rot_dim / 2;
     Project({{&l.wq, s.q.data()}, {&l.wk, s.k.data()}, {&l.wv, s.v.data()}}, input.Source(), T);
@@ -179,8 +181,12 @@ class LlamaModel final : public Model {
         cpu::RopeAdjacentApply(&s.k[t * kv_dim + h * hd], p_.rot_dim, c, sn);
       }
     }
-    StoreAndAttend(cache, il, pos0, T, {p_.n_head, p_.n_head_kv, hd}, s.q.data(), s.k.data(),
-                   s.v.data(), 0, 1.0f / std::sqrt(static_cast<float>(hd)), s.attn.data());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      const int64_t t0 = b.begin[i], n = b.begin[i + 1] - t0;
+      StoreAndAttend(*seqs[i].cache, il, seqs[i].cache->size(), n, {p_.n_head, p_.n_head_kv, hd},
+                     &s.q[t0 * q_dim], &s.k[t0 * kv_dim], &s.v[t0 * kv_dim], 0,
+                     1.0f / std::sqrt(static_cast<float>(hd)), &s.attn[t0 * q_dim]);
+    }
   }
 
   LlamaParams p_{};

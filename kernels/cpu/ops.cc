@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <vector>
 
 #include "base/check.h"
 #include "kernels/cpu/dispatch.h"
@@ -20,18 +21,37 @@ void RunTasks(int64_t tasks, WorkerPool* pool, const std::function<void(int64_t,
   }
 }
 
-// The reference: AttentionF16Ref for every (query, head), one task each.
+// Row t of `base` (a.k or a.v), contiguous or paged.
+const uint16_t* KvRow(const AttentionArgs& a, const uint16_t* base, int64_t t) {
+  if (a.pages == nullptr) return base + t * a.kv_stride;
+  return base + a.pages[t / a.page_size] * a.page_stride + (t % a.page_size) * a.kv_stride;
+}
+
+// The reference: AttentionF16Ref for every (query, head), one task each. A
+// paged cache's rows are first copied together (the same f16 values, so the
+// same bits as a contiguous cache).
 void AttentionScalar(const AttentionArgs& a, WorkerPool* pool) {
-  const int64_t group = a.n_head / a.n_head_kv;
+  const int64_t group = a.n_head / a.n_head_kv, hd = a.head_dim;
   RunTasks(a.n_q * a.n_head, pool, [&](int64_t task, int) {
     const int64_t i = task / a.n_head, h = task % a.n_head;
     const int64_t pos = a.pos0 + i;
     const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
-    const int64_t kvh = h / group;
-    AttentionF16Ref(a.q + i * a.q_stride + h * a.head_dim,
-                    a.k + first * a.kv_stride + kvh * a.head_dim,
-                    a.v + first * a.kv_stride + kvh * a.head_dim, pos + 1 - first, a.head_dim,
-                    a.kv_stride, a.scale, a.out + i * a.out_stride + h * a.head_dim);
+    const int64_t kvh = h / group, n_keys = pos + 1 - first;
+    const float* q = a.q + i * a.q_stride + h * hd;
+    float* out = a.out + i * a.out_stride + h * hd;
+    if (a.pages == nullptr) {
+      AttentionF16Ref(q, a.k + first * a.kv_stride + kvh * hd, a.v + first * a.kv_stride + kvh * hd,
+                      n_keys, hd, a.kv_stride, a.scale, out);
+      return;
+    }
+    thread_local std::vector<uint16_t> k, v;
+    k.resize(static_cast<size_t>(n_keys * hd));
+    v.resize(static_cast<size_t>(n_keys * hd));
+    for (int64_t t = 0; t < n_keys; ++t) {
+      std::copy_n(KvRow(a, a.k, first + t) + kvh * hd, hd, &k[static_cast<size_t>(t * hd)]);
+      std::copy_n(KvRow(a, a.v, first + t) + kvh * hd, hd, &v[static_cast<size_t>(t * hd)]);
+    }
+    AttentionF16Ref(q, k.data(), v.data(), n_keys, hd, hd, a.scale, out);
   });
 }
 

@@ -37,6 +37,11 @@ struct AttentionArgs {
   const uint16_t* k = nullptr;  // f16; position t, kv head j at k[t * kv_stride + j * head_dim]
   const uint16_t* v = nullptr;  // same layout as k
   int64_t kv_stride = 0;
+  // Paged: when `pages` is set, position t is row t % page_size of page
+  // pages[t / page_size], which starts at k + pages[...] * page_stride (v
+  // likewise): the rows above are then per page.
+  const int32_t* pages = nullptr;
+  int64_t page_size = 0, page_stride = 0;
   int64_t n_head = 0, n_head_kv = 0, head_dim = 0;
   int64_t n_q = 0;
   int64_t pos0 = 0;    // position of query 0; keys [0, pos0 + n_q) must be in k, v

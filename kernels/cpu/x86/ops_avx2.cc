@@ -290,6 +290,30 @@ void GeGluTanh(const float* x, const float* g, float* y, int64_t n) {
   GatedElementwise<GeGluTanh8>(x, g, y, n);
 }
 
+namespace {
+
+// ConvertRows for cache rows [from, from + n) of base (k or v, at the KV
+// head's offset), split where a paged cache's pages end.
+void ConvertKeys(const AttentionArgs& a, const uint16_t* base, int64_t from, int64_t n, int64_t hd,
+                 float* dst) {
+  if (a.pages == nullptr) {
+    ConvertRows(base + from * a.kv_stride, a.kv_stride, n, hd, dst);
+    return;
+  }
+  while (n > 0) {
+    const int64_t in_page = from % a.page_size;
+    const int64_t run = n < a.page_size - in_page ? n : a.page_size - in_page;
+    const uint16_t* row =
+        base + a.pages[from / a.page_size] * a.page_stride + in_page * a.kv_stride;
+    ConvertRows(row, a.kv_stride, run, hd, dst);
+    dst += run * hd;
+    from += run;
+    n -= run;
+  }
+}
+
+}  // namespace
+
 int64_t AttentionMaxRows(int64_t head_dim) {
   const int64_t rows = kAccFloats / head_dim;
   return rows > kMaxRows ? kMaxRows : rows;
@@ -329,8 +353,8 @@ void AttentionRows(const AttentionArgs& a, int64_t q_begin, int64_t q_end, int64
   for (int64_t b0 = key_lo / kb * kb; b0 <= key_hi; b0 += kb) {
     const int64_t lo = (key_lo > b0 ? key_lo : b0) - b0;
     const int64_t hi = (key_hi < b0 + kb - 1 ? key_hi : b0 + kb - 1) - b0;
-    ConvertRows(k + (b0 + lo) * a.kv_stride, a.kv_stride, hi + 1 - lo, hd, kf + lo * hd);
-    ConvertRows(v + (b0 + lo) * a.kv_stride, a.kv_stride, hi + 1 - lo, hd, vf + lo * hd);
+    ConvertKeys(a, k, b0 + lo, hi + 1 - lo, hd, kf + lo * hd);
+    ConvertKeys(a, v, b0 + lo, hi + 1 - lo, hd, vf + lo * hd);
     // Keys of the 8-key groups around [lo, hi] that are not in the cache
     // range: zero, then masked.
     const int64_t g0 = lo / 8 * 8, g1 = (hi + 8) / 8 * 8;

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
 
+#include "kernels/cpu/dispatch.h"
 #include "tests/engine/model/tiny_models.h"
 
 namespace kiln::engine {
@@ -45,6 +49,82 @@ TEST(Model, WholePromptEqualsTokenByToken) {
   std::vector<float> lc(32);
   ASSERT_TRUE(model->Decode(*c, other, lc.data()).ok());
   EXPECT_NE(la, lc);
+}
+
+// Several sequences in one Forward give what each gives alone: bit for bit
+// on the reference kernels, to float rounding on the SIMD ones (the batch's
+// matmuls run on other kernels than a single token's).
+TEST(Model, SequencesBatchedTogetherMatchEachAlone) {
+  auto file = Open(WriteTinyLlama({}));
+  auto model = std::move(CreateModel(*file)).value();
+  const kernels::cpu::Isa saved = kernels::cpu::ActiveIsa();
+  for (kernels::cpu::Isa isa : {kernels::cpu::Isa::kScalar, kernels::cpu::DetectedIsa()}) {
+    kernels::cpu::SetActiveIsa(isa);
+    SCOPED_TRACE(std::string(kernels::cpu::IsaName(isa)));
+    const std::vector<std::vector<int32_t>> prompts = {
+        {3, 17, 5, 9, 30, 1, 2, 8, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21}, {4, 4, 7}, {31}};
+    // Alone: each prompt, then one more token.
+    std::vector<std::vector<float>> alone;
+    for (const auto& p : prompts) {
+      auto c = model->NewCache(64);
+      std::vector<float> l(32);
+      ASSERT_TRUE(model->Decode(*c, p, l.data()).ok());
+      const int32_t next = 6;
+      ASSERT_TRUE(model->Decode(*c, {&next, 1}, l.data()).ok());
+      alone.push_back(l);
+    }
+    // Together, in one shared pool: the prompts as one batch, then a
+    // decode step of all three.
+    auto pool = model->NewKvPool(16);
+    std::vector<std::unique_ptr<KvCache>> caches;
+    std::vector<std::vector<float>> logits(3, std::vector<float>(32));
+    std::vector<SequenceInput> batch;
+    for (size_t i = 0; i < 3; ++i) {
+      caches.push_back(model->NewCache(pool, 64));
+      batch.push_back({caches[i].get(), prompts[i], nullptr});
+    }
+    ASSERT_TRUE(model->Forward(batch).ok());
+    const int32_t next = 6;
+    for (size_t i = 0; i < 3; ++i) batch[i] = {caches[i].get(), {&next, 1}, logits[i].data()};
+    ASSERT_TRUE(model->Forward(batch).ok());
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(caches[i]->size(), static_cast<int64_t>(prompts[i].size()) + 1);
+      for (size_t j = 0; j < 32; ++j) {
+        if (isa == kernels::cpu::Isa::kScalar) {
+          ASSERT_EQ(logits[i][j], alone[i][j]) << i << "/" << j;
+        } else {
+          ASSERT_NEAR(logits[i][j], alone[i][j], 1e-3 * (1 + std::fabs(alone[i][j])))
+              << i << "/" << j;
+        }
+      }
+    }
+  }
+  kernels::cpu::SetActiveIsa(saved);
+}
+
+TEST(Model, ForwardRejectsBadBatchesAndAFullPool) {
+  auto file = Open(WriteTinyLlama({}));
+  auto model = std::move(CreateModel(*file)).value();
+  auto pool = model->NewKvPool(2);  // 32 positions
+  auto a = model->NewCache(pool, 64), b = model->NewCache(pool, 64);
+  const std::vector<int32_t> t20(20, 3), t1 = {1};
+  std::vector<SequenceInput> same = {{a.get(), t1, nullptr}, {a.get(), t1, nullptr}};
+  EXPECT_EQ(model->Forward(same).code(), StatusCode::kInvalidArgument);
+  const std::vector<int32_t> bad = {32};
+  const SequenceInput out_of_vocab{a.get(), bad, nullptr};
+  EXPECT_EQ(model->Forward({&out_of_vocab, 1}).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(model->Decode(*a, t20, nullptr).ok());  // 2 pages
+  const Status full = model->Decode(*b, t20, nullptr);
+  EXPECT_EQ(full.code(), StatusCode::kResourceExhausted) << full.ToString();
+  EXPECT_EQ(b->size(), 0);
+  // A cache of another model's shape.
+  TinyLlama wide;
+  wide.n_embd = 64;
+  auto other_file = Open(WriteTinyLlama(wide));
+  auto other = std::move(CreateModel(*other_file)).value();
+  auto foreign = other->NewCache(16);
+  const SequenceInput f{foreign.get(), t1, nullptr};
+  EXPECT_EQ(model->Forward({&f, 1}).code(), StatusCode::kInvalidArgument);
 }
 
 TEST(Model, EveryQuantizedMatrixTypeRuns) {
