@@ -131,6 +131,20 @@ bool PrefixCache::EvictOne() {
   return true;
 }
 
+int64_t PrefixCache::EvictablePages() const {
+  std::lock_guard lock(mu_);
+  int64_t n = 0;
+  for (const auto& [page, e] : entries_) n += pool_->refs(page) == 1 ? 1 : 0;
+  return n;
+}
+
+int64_t PrefixCache::EvictableAmong(std::span<const int32_t> pages) const {
+  std::lock_guard lock(mu_);
+  int64_t n = 0;
+  for (int32_t page : pages) n += entries_.count(page) != 0 && pool_->refs(page) == 1 ? 1 : 0;
+  return n;
+}
+
 int64_t PrefixCache::pages() const {
   std::lock_guard lock(mu_);
   return static_cast<int64_t>(entries_.size());

@@ -44,6 +44,10 @@ class PrefixCache {
 
   // Frees one page no sequence uses; false when there is none.
   bool EvictOne();
+  // Pages EvictOne could free (held by the cache alone), in all and among
+  // `pages`.
+  int64_t EvictablePages() const;
+  int64_t EvictableAmong(std::span<const int32_t> pages) const;
   int64_t pages() const;
   struct Stats {
     int64_t lookups = 0, hits = 0, tokens_reused = 0, evictions = 0;

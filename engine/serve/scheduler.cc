@@ -1,0 +1,322 @@
+#include "engine/serve/scheduler.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/check.h"
+#include "base/clock.h"
+#include "engine/generate.h"
+#include "engine/tokenizer/stream_decoder.h"
+
+namespace kiln::engine {
+
+struct Scheduler::Sequence {
+  Sequence(uint64_t id, ServeRequest r, const Tokenizer& tokenizer)
+      : id(id),
+        req(std::move(r)),
+        sampler(req.sampling),
+        decoder(tokenizer, /*render_special=*/false),
+        history(req.prompt),
+        submitted(MonoNow()) {
+    result.prompt_tokens = static_cast<int>(req.prompt.size());
+  }
+
+  int64_t prompt_size() const { return static_cast<int64_t>(req.prompt.size()); }
+
+  uint64_t id;
+  ServeRequest req;
+  Sampler sampler;
+  StreamDecoder decoder;
+  std::vector<int32_t> history;  // prompt, then the tokens sampled so far
+  std::unique_ptr<KvCache> cache;
+  int64_t fed = 0;         // history[0, fed) is in the cache
+  int64_t need_pages = 0;  // pages it may hold at most
+  std::string pending;     // decoded text not yet shown
+  std::vector<float> logits;
+  bool cancelled = false;
+  bool started = false;  // a token has been sampled
+  MonoClock::time_point submitted;
+  Completion result;
+};
+
+Scheduler::Scheduler(const LoadedModel& model, ServeOptions options)
+    : model_(model), options_(options) {
+  const ModelInfo& info = model_.model->info();
+  KILN_CHECK(info.causal) << "a scheduler needs a decoder model";
+  options_.n_ctx = std::min(options_.n_ctx, info.n_ctx_train);
+  auto probe = model_.model->NewKvPool(1);
+  const int64_t page_bytes = static_cast<int64_t>(probe->page_bytes());
+  const int64_t pages = std::max<int64_t>(options_.kv_budget_mb * 1048576 / page_bytes, 1);
+  pool_ = model_.model->NewKvPool(pages);
+  if (options_.prefix_cache) prefix_ = std::make_unique<PrefixCache>(pool_);
+  stats_.kv_pages = pages;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Scheduler::~Scheduler() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+int64_t Scheduler::PagesFor(int64_t positions) const {
+  return (positions + pool_->page_size() - 1) / pool_->page_size();
+}
+
+Result<uint64_t> Scheduler::Submit(ServeRequest request) {
+  const int64_t n = static_cast<int64_t>(request.prompt.size());
+  if (n == 0) return InvalidArgument("the prompt is empty", "messages");
+  if (request.max_tokens < 0) return InvalidArgument("max_tokens must be >= 0", "max_tokens");
+  KILN_RETURN_IF_ERROR(ValidateSamplingParams(request.sampling));
+  if (n + 1 > options_.n_ctx) {
+    return InvalidArgument("the prompt has " + std::to_string(n) + " tokens; the context holds " +
+                               std::to_string(options_.n_ctx) + ", with room needed for the answer",
+                           "messages");
+  }
+  for (int32_t t : request.prompt) {
+    if (t < 0 || t >= model_.model->info().n_vocab) {
+      return InvalidArgument("token id " + std::to_string(t) + " is outside the vocabulary");
+    }
+  }
+  if (PagesFor(n + 1) > pool_->n_pages()) {
+    return InvalidArgument("the prompt has " + std::to_string(n) +
+                           " tokens, more than the KV cache budget holds");
+  }
+  std::unique_lock lock(mu_);
+  if (static_cast<int>(queue_.size()) >= options_.max_queue) {
+    return ResourceExhausted("the server is busy: " + std::to_string(queue_.size()) +
+                             " requests are waiting; retry shortly");
+  }
+  const uint64_t id = next_id_++;
+  queue_.push_back(std::make_unique<Sequence>(id, std::move(request), *model_.tokenizer));
+  lock.unlock();
+  cv_.notify_all();
+  return id;
+}
+
+void Scheduler::Cancel(uint64_t id) {
+  {
+    std::lock_guard lock(mu_);
+    cancel_requests_.push_back(id);
+  }
+  cv_.notify_all();
+}
+
+Scheduler::Stats Scheduler::stats() const {
+  std::lock_guard lock(mu_);
+  Stats s = stats_;
+  s.queued = static_cast<int64_t>(queue_.size());
+  s.kv_pages_free = pool_->free_pages();
+  if (prefix_ != nullptr) s.prefix = prefix_->stats();
+  return s;
+}
+
+void Scheduler::Admit() {
+  // Pages the running sequences may still take, against what the pool can
+  // give (free, or held only by the prefix cache).
+  int64_t reserved = 0;
+  for (const auto& s : running_) {
+    reserved +=
+        std::max<int64_t>(0, s->need_pages - static_cast<int64_t>(s->cache->pages().size()));
+  }
+  while (!queue_.empty() && static_cast<int>(running_.size()) < options_.max_running) {
+    Sequence& s = *queue_.front();
+    if (s.cancelled) break;  // finished by the loop
+    const int64_t positions = std::min<int64_t>(s.prompt_size() + s.req.max_tokens, options_.n_ctx);
+    // (one that could outgrow the whole pool runs when it is alone, and
+    // fails cleanly if it does fill it)
+    const int64_t need = std::min(PagesFor(positions), pool_->n_pages());
+    std::vector<int32_t> prefix;
+    if (prefix_ != nullptr) prefix = prefix_->Match(s.req.prompt, s.prompt_size() - 1);
+    const int64_t available =
+        pool_->free_pages() + (prefix_ != nullptr ? prefix_->EvictablePages() : 0);
+    // Adopting the prefix pins them: they stop being evictable.
+    const int64_t pinned = prefix_ != nullptr ? prefix_->EvictableAmong(prefix) : 0;
+    if (available - pinned - reserved < need - static_cast<int64_t>(prefix.size())) break;
+    s.cache = model_.model->NewCache(pool_, options_.n_ctx);
+    s.cache->AdoptPrefix(prefix);
+    s.fed = s.cache->size();
+    s.need_pages = need;
+    s.result.cached_tokens = static_cast<int>(s.fed);
+    s.result.queue_seconds = SecondsSince(s.submitted);
+    s.logits.resize(static_cast<size_t>(model_.model->info().n_vocab));
+    reserved += need - static_cast<int64_t>(prefix.size());
+    running_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  stats_.running = static_cast<int64_t>(running_.size());
+}
+
+void Scheduler::Finish(Sequence& s, Status status, const std::string& reason) {
+  s.result.status = std::move(status);
+  s.result.finish_reason = reason;
+  if (s.result.status.ok() && reason != "cancelled") {
+    // Show what was held back: an incomplete character, or a tail that could
+    // have begun a stop string (none when a stop string ended it).
+    s.pending += s.decoder.Flush();
+    if (!s.pending.empty()) {
+      s.result.text += s.pending;
+      if (s.req.on_text) s.req.on_text(s.pending);
+      s.pending.clear();
+    }
+  }
+  if (s.cache != nullptr) {
+    if (prefix_ != nullptr && s.result.status.ok()) {
+      prefix_->Insert(std::span(s.history).first(static_cast<size_t>(s.cache->size())), *s.cache);
+    }
+    s.cache.reset();  // its pages go back at once
+  }
+  s.result.total_seconds = SecondsSince(s.submitted);
+  if (s.req.on_done) s.req.on_done(std::move(s.result));
+}
+
+bool Scheduler::Step() {
+  std::vector<SequenceInput> inputs;
+  std::vector<Sequence*> fed;
+  int64_t budget = options_.max_batch_tokens;
+  for (auto& s : running_) {  // decodes first: running streams never wait
+    if (s->fed >= s->prompt_size() && s->fed < static_cast<int64_t>(s->history.size())) {
+      inputs.push_back(
+          {s->cache.get(), std::span(s->history).subspan(s->fed, 1), s->logits.data()});
+      fed.push_back(s.get());
+      --budget;
+    }
+  }
+  for (auto& s : running_) {  // then prompts, oldest first, in chunks
+    const int64_t remaining = s->prompt_size() - s->fed;
+    if (remaining <= 0) continue;
+    int64_t chunk = std::min(remaining, budget);
+    if (inputs.empty()) chunk = std::min(remaining, options_.max_batch_tokens);
+    if (chunk <= 0) break;
+    const bool last = chunk == remaining;
+    inputs.push_back(
+        {s->cache.get(),
+         std::span(s->history).subspan(static_cast<size_t>(s->fed), static_cast<size_t>(chunk)),
+         last ? s->logits.data() : nullptr});
+    fed.push_back(s.get());
+    budget -= chunk;
+  }
+  if (inputs.empty()) return false;
+  const Status st = model_.model->Forward(inputs);
+  int64_t prompt_tokens = 0, generated = 0;
+  for (size_t i = 0; i < fed.size(); ++i) {
+    Sequence& s = *fed[i];
+    if (!st.ok()) {
+      s.cancelled = true;
+      s.result.status = st;
+      continue;
+    }
+    const int64_t n = static_cast<int64_t>(inputs[i].tokens.size());
+    if (s.fed < s.prompt_size()) prompt_tokens += n;
+    s.fed += n;
+    if (inputs[i].logits == nullptr) continue;
+    if (s.req.constraint) s.req.constraint->Mask(s.logits);
+    const int32_t token = s.sampler.Sample(s.logits, s.history);
+    ++generated;
+    if (!s.started) {
+      s.started = true;
+      s.result.first_token_seconds = SecondsSince(s.submitted);
+    }
+    std::string reason;
+    if (model_.tokenizer->IsEndOfGeneration(token)) {
+      reason = "stop";
+    } else {
+      s.result.tokens.push_back(token);
+      s.history.push_back(token);
+      if (s.req.constraint) s.req.constraint->Accept(token);
+      s.pending += s.decoder.Push(token);
+      bool stopped = false;
+      const size_t safe = SafePrefixLength(s.pending, s.req.stop, &stopped);
+      if (safe > 0) {
+        const std::string piece = s.pending.substr(0, safe);
+        s.pending.erase(0, safe);
+        s.result.text += piece;
+        if (s.req.on_text && !s.req.on_text(piece)) reason = "cancelled";
+      }
+      if (reason.empty() && stopped) {
+        s.pending.clear();
+        reason = "stop";
+      } else if (reason.empty() && s.req.constraint && s.req.constraint->Done()) {
+        reason = "stop";
+      } else if (reason.empty() && (static_cast<int>(s.result.tokens.size()) >= s.req.max_tokens ||
+                                    s.fed + 1 > options_.n_ctx)) {
+        reason = "length";
+      }
+    }
+    if (!reason.empty()) {
+      s.cancelled = true;  // leaves the batch below
+      s.result.finish_reason = reason;
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.steps;
+    stats_.prompt_tokens_run += prompt_tokens;
+    stats_.tokens_generated += generated;
+  }
+  Retire(false);  // finished sequences leave now
+  return true;
+}
+
+void Scheduler::Retire(bool all) {
+  std::vector<std::unique_ptr<Sequence>> done;
+  for (auto it = running_.begin(); it != running_.end();) {
+    if ((*it)->cancelled || all) {
+      done.push_back(std::move(*it));
+      it = running_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    stats_.running = static_cast<int64_t>(running_.size());
+  }
+  for (auto& s : done) {
+    const std::string reason =
+        s->result.finish_reason.empty() ? "cancelled" : s->result.finish_reason;
+    Status status = s->result.status;
+    Finish(*s, std::move(status), reason);
+  }
+}
+
+void Scheduler::Loop() {
+  for (;;) {
+    std::vector<std::unique_ptr<Sequence>> dropped;  // cancelled while queued
+    bool stopping = false;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] {
+        return stop_ || !running_.empty() || !queue_.empty() || !cancel_requests_.empty();
+      });
+      stopping = stop_;
+      for (uint64_t id : cancel_requests_) {
+        for (auto& s : running_) {
+          if (s->id == id) s->cancelled = true;
+        }
+        for (auto& s : queue_) {
+          if (s->id == id) s->cancelled = true;
+        }
+      }
+      cancel_requests_.clear();
+      for (auto it = queue_.begin(); it != queue_.end();) {
+        if ((*it)->cancelled || stopping) {
+          dropped.push_back(std::move(*it));
+          it = queue_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (!stopping) Admit();
+    }
+    for (auto& s : dropped) Finish(*s, Status::OK(), "cancelled");
+    Retire(stopping);
+    if (stopping) return;
+    Step();
+  }
+}
+
+}  // namespace kiln::engine
