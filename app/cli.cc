@@ -80,6 +80,46 @@ FlagTable ServeFlags(ServeOptions& s) {
           s.log_level = v;
           return Status::OK();
         }}},
+      {"--model",
+       {true,
+        [&](const std::string& v) {
+          s.models.push_back(v);
+          return Status::OK();
+        }}},
+      {"--no-models",
+       {false,
+        [&](const std::string&) {
+          s.no_models = true;
+          return Status::OK();
+        }}},
+      {"--kv-budget-mb",
+       {true,
+        [&](const std::string& v) -> Status {
+          int mb = 0;
+          KILN_ASSIGN_OR_RETURN(mb, ParseInt("--kv-budget-mb", v, 1, 1 << 20));
+          s.kv_budget_mb = mb;
+          return Status::OK();
+        }}},
+      {"--max-running",
+       {true,
+        [&](const std::string& v) -> Status {
+          KILN_ASSIGN_OR_RETURN(s.max_running, ParseInt("--max-running", v, 1, 256));
+          return Status::OK();
+        }}},
+      {"--max-queue",
+       {true,
+        [&](const std::string& v) -> Status {
+          KILN_ASSIGN_OR_RETURN(s.max_queue, ParseInt("--max-queue", v, 0, 100000));
+          return Status::OK();
+        }}},
+      {"--ctx",
+       {true,
+        [&](const std::string& v) -> Status {
+          int n = 0;
+          KILN_ASSIGN_OR_RETURN(n, ParseInt("--ctx", v, 16, 1 << 20));
+          s.n_ctx = n;
+          return Status::OK();
+        }}},
   };
 }
 
@@ -194,7 +234,8 @@ std::string HelpText() {
          "\n"
          "Usage:\n"
          "  kiln serve [--host H] [--port P] [--data DIR] [--threads N] [--idle-timeout S]\n"
-         "             [--log-level L] [--port-file F]\n"
+         "             [--log-level L] [--port-file F] [--model NAME=PATH ...] [--no-models]\n"
+         "             [--kv-budget-mb M] [--max-running N] [--max-queue N] [--ctx N]\n"
          "  kiln chat [--model PATH] [--system TEXT] [sampling options]\n"
          "  kiln generate [--model PATH] --prompt TEXT [--chat] [sampling options]\n"
          "  kiln embed [--model PATH] [--text TEXT ...]   (no --text: one text per stdin line)\n"
@@ -209,6 +250,13 @@ std::string HelpText() {
          "  --idle-timeout S close keep-alive connections idle for S seconds (default 60)\n"
          "  --log-level L    debug, info, warning, error (default info)\n"
          "  --port-file F    write the bound port to F once listening\n"
+         "  --model NAME=PATH  serve a GGUF model under NAME on the OpenAI-compatible API\n"
+         "                   (repeatable; default: smollm2 and all-minilm-l6-v2 from the\n"
+         "                   model cache, where present); --no-models serves none\n"
+         "  --kv-budget-mb M KV cache memory per chat model (default 1024)\n"
+         "  --max-running N  sequences decoding at once per chat model (default 16)\n"
+         "  --max-queue N    requests waiting beyond those; more get 429 (default 64)\n"
+         "  --ctx N          context per sequence in tokens (default 4096)\n"
          "\n"
          "Model options (chat, generate, embed):\n"
          "  --model PATH     a GGUF file (default: SmolLM2-135M-Instruct, or all-MiniLM-L6-v2\n"

@@ -17,6 +17,14 @@ struct ServeOptions {
   int idle_timeout_s = 60;  // keep-alive connections idle this long are closed
   std::string port_file;    // when set, the bound port is written here once listening
   std::string log_level = "info";
+  // Models for the OpenAI-compatible API, "NAME=PATH". None given: the
+  // default chat and embedding models from the model cache, where present.
+  std::vector<std::string> models;
+  bool no_models = false;
+  int64_t kv_budget_mb = 1024;  // KV cache of each chat model
+  int max_running = 16;         // sequences decoding at once, per chat model
+  int max_queue = 64;           // requests waiting beyond those, per chat model
+  int64_t n_ctx = 4096;         // context per sequence
 };
 
 // generate, chat and embed.

@@ -14,6 +14,7 @@
 #include "app/llm_commands.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "engine/serve/served_models.h"
 #include "storage/store.h"
 #include "web/api.h"
 #include "web/server.h"
@@ -63,8 +64,36 @@ Status Serve(const ServeOptions& options) {
               << std::flush;
   }
 
+  // The models of the OpenAI-compatible API.
+  std::vector<engine::ModelSpec> specs;
+  if (!options.no_models) {
+    for (const std::string& m : options.models) {
+      KILN_ASSIGN_OR_RETURN(engine::ModelSpec spec, engine::ParseModelSpec(m));
+      specs.push_back(std::move(spec));
+    }
+    if (options.models.empty()) {
+      for (const auto& [name, file] :
+           {std::pair<std::string, std::string>{"smollm2", "smollm2-135m-instruct-q4_1.gguf"},
+            {"all-minilm-l6-v2", "all-minilm-l6-v2-f32.gguf"}}) {
+        const std::string path = DefaultModelPath(file);
+        if (std::filesystem::exists(path)) specs.push_back({name, path});
+      }
+    }
+  }
+  engine::ServeOptions serve_options;
+  serve_options.kv_budget_mb = options.kv_budget_mb;
+  serve_options.max_running = options.max_running;
+  serve_options.max_queue = options.max_queue;
+  serve_options.n_ctx = options.n_ctx;
+  KILN_ASSIGN_OR_RETURN(auto models, engine::ServedModels::Load(specs, serve_options));
+  for (const auto& e : models->entries()) {
+    KILN_LOG(INFO) << "model " << e->name << ": " << e->model->path
+                   << (e->chat() ? " (chat)" : " (embeddings)");
+  }
+
   web::ApiOptions api_options;
   api_options.version = KILN_VERSION;
+  api_options.models = models.get();
   web::Api api(store.get(), api_options);
   web::ServerOptions server_options;
   server_options.host = options.host;
@@ -112,11 +141,20 @@ int main(int argc, char** argv) {
   }
   kiln::Status st;
   switch (cmd->kind) {
-    case kiln::app::Command::Kind::kServe: st = kiln::app::Serve(cmd->serve); break;
-    case kiln::app::Command::Kind::kGenerate: st = kiln::app::RunGenerate(cmd->llm); break;
-    case kiln::app::Command::Kind::kChat: st = kiln::app::RunChat(cmd->llm); break;
-    case kiln::app::Command::Kind::kEmbed: st = kiln::app::RunEmbed(cmd->llm); break;
-    default: break;
+    case kiln::app::Command::Kind::kServe:
+      st = kiln::app::Serve(cmd->serve);
+      break;
+    case kiln::app::Command::Kind::kGenerate:
+      st = kiln::app::RunGenerate(cmd->llm);
+      break;
+    case kiln::app::Command::Kind::kChat:
+      st = kiln::app::RunChat(cmd->llm);
+      break;
+    case kiln::app::Command::Kind::kEmbed:
+      st = kiln::app::RunEmbed(cmd->llm);
+      break;
+    default:
+      break;
   }
   if (!st.ok()) {
     std::cerr << "kiln: " << st.message() << "\n";

@@ -57,6 +57,7 @@ Api::Api(storage::Store* store, ApiOptions options)
       router_, SystemDeps{&router_, [this] { return metrics_.get(); }, options_.version, started_});
   AddKeyRoutes(router_, store_, &auth_, options_.json_body_limit);
   AddBotRoutes(router_, store_, options_.json_body_limit);
+  AddOpenAiRoutes(router_, options_.models, options_.json_body_limit);
   std::vector<Metrics::RouteLabel> labels;
   for (const auto& route : router_.routes()) {
     route_index_[route.get()] = labels.size();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "engine/serve/served_models.h"
 #include "storage/store.h"
 #include "web/auth.h"
 #include "web/metrics.h"
@@ -20,8 +21,9 @@
 namespace kiln::web {
 
 struct ApiOptions {
-  std::string version = "0.0.0";     // reported by /healthz and /openapi.json
-  size_t json_body_limit = 1 << 20;  // default body limit for JSON routes
+  std::string version = "0.0.0";           // reported by /healthz and /openapi.json
+  size_t json_body_limit = 1 << 20;        // default body limit for JSON routes
+  engine::ServedModels* models = nullptr;  // the OpenAI-compatible API's models (borrowed)
 };
 
 class Api : public HttpHandler {

@@ -42,9 +42,24 @@ int HttpStatusFor(StatusCode code) {
   return 500;
 }
 
+std::string_view ErrorType(int http_status) {
+  switch (http_status) {
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 429:
+      return "rate_limit_error";
+    default:
+      return http_status >= 500 ? "server_error" : "invalid_request_error";
+  }
+}
+
 Response ErrorResponse(int http_status, std::string_view code, std::string_view message,
                        std::string_view param, std::string_view request_id) {
-  nlohmann::json error = {{"code", code}, {"message", message}};
+  nlohmann::json error = {{"code", code}, {"message", message}, {"type", ErrorType(http_status)}};
   if (!param.empty()) error["param"] = param;
   if (!request_id.empty()) error["request_id"] = request_id;
   Response res;

@@ -1,6 +1,9 @@
 // The one table from Status codes to HTTP statuses, and the JSON error
 // envelope every failure is answered with:
-//   {"error": {"code": "not_found", "message": "...", "param": "...", "request_id": "..."}}
+//   {"error": {"code": "not_found", "message": "...", "type": "not_found_error",
+//              "param": "...", "request_id": "..."}}
+// which is also OpenAI's error shape (message, type, param, code), so that
+// OpenAI's clients raise their usual exceptions with Kiln's messages.
 #pragma once
 
 #include <string>
@@ -12,6 +15,10 @@
 namespace kiln::web {
 
 int HttpStatusFor(StatusCode code);
+// OpenAI's error type for an HTTP status: invalid_request_error,
+// authentication_error, permission_error, not_found_error, rate_limit_error,
+// server_error.
+std::string_view ErrorType(int http_status);
 
 // An error response. `param` is omitted when empty; 429 and 503 carry Retry-After.
 Response ErrorResponse(int http_status, std::string_view code, std::string_view message,

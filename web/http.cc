@@ -12,6 +12,73 @@ int HexValue(char c) {
 
 }  // namespace
 
+bool BodyStream::Write(std::string data) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_ || closed_) return false;
+    queued_ += data;
+    wake = wake_;
+  }
+  if (wake) wake();
+  return true;
+}
+
+void BodyStream::Close() {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    wake = wake_;
+  }
+  if (wake) wake();
+}
+
+bool BodyStream::cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
+}
+
+void BodyStream::OnCancel(std::function<void()> fn) {
+  bool now = false;
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_) {
+      now = true;
+    } else {
+      on_cancel_ = std::move(fn);
+    }
+  }
+  if (now && fn) fn();
+}
+
+BodyStream::State BodyStream::Take(std::string* out) {
+  std::lock_guard lock(mu_);
+  if (!queued_.empty()) {
+    out->swap(queued_);
+    queued_.clear();
+    return State::kData;
+  }
+  return closed_ || cancelled_ ? State::kDone : State::kWait;
+}
+
+void BodyStream::SetWaker(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  wake_ = std::move(wake);
+}
+
+void BodyStream::Cancel() {
+  std::function<void()> fn;
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_ || closed_) return;
+    cancelled_ = true;
+    fn = std::move(on_cancel_);
+    on_cancel_ = nullptr;
+  }
+  if (fn) fn();
+}
+
 std::string_view Request::Header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {
     if (name == lower_name) return value;

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,12 +32,45 @@ struct Request {
   const std::string* Query(std::string_view name) const;
 };
 
+// A response body produced over time (Server-Sent Events, or a JSON body
+// that is ready only when a generation ends), written by any thread and sent
+// by the server as it arrives, in HTTP/1.1 chunks. Thread-safe.
+class BodyStream {
+ public:
+  // ---- the producer ----
+  // Queues data; false once the client is gone (nothing more will be sent).
+  bool Write(std::string data);
+  // The body is complete.
+  void Close();
+  bool cancelled() const;
+  // Called once, on any thread, when the client goes away before Close.
+  void OnCancel(std::function<void()> fn);
+
+  // ---- the server ----
+  enum class State { kData, kWait, kDone };
+  // Moves out everything queued (kData), or says there is nothing yet
+  // (kWait) or nothing ever again (kDone).
+  State Take(std::string* out);
+  // `wake` is called after each Write or Close (from the producer's thread).
+  void SetWaker(std::function<void()> wake);
+  // The client went away: later Writes fail and the OnCancel callback runs.
+  void Cancel();
+
+ private:
+  mutable std::mutex mu_;
+  std::string queued_;
+  bool closed_ = false, cancelled_ = false;
+  std::function<void()> wake_, on_cancel_;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   std::string body;
   bool close = false;  // ask the server to close the connection after this response
+  // When set, the body comes from here (chunked) and `body` is ignored.
+  std::shared_ptr<BodyStream> stream;
 
   void SetHeader(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

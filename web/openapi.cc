@@ -104,11 +104,12 @@ json ErrorSchema() {
           {"properties",
            {{"error",
              {{"type", "object"},
-              {"required", {"code", "message"}},
+              {"required", {"code", "message", "type"}},
               {"additionalProperties", false},
               {"properties",
                {{"code", {{"type", "string"}}},
                 {"message", {{"type", "string"}}},
+                {"type", {{"type", "string"}}},
                 {"param", {{"type", "string"}}},
                 {"request_id", {{"type", "string"}}}}}}}}}};
 }

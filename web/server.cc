@@ -6,6 +6,8 @@
 // close connections that sit idle between requests.
 #include "web/server.h"
 
+#include <poll.h>
+
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,7 +16,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <limits>
@@ -193,6 +197,64 @@ class HttpServer::Impl {
     co_return !ec && keep;
   }
 
+  // Sends a streamed body (Response::stream) in HTTP/1.1 chunks as its
+  // producer writes it, and says whether the connection may stay open. The
+  // producer wakes this coroutine through the stream's waker (a post to the
+  // connection's strand that cancels the wait); between wake-ups it also
+  // looks once a second for a client that has hung up, so that a request
+  // whose client is gone stops even before it has anything to send.
+  asio::awaitable<bool> WriteStream(Connection& conn, Response res, const std::string& request_id,
+                                    bool request_keep_alive, unsigned version) {
+    std::shared_ptr<BodyStream> body = std::move(res.stream);
+    http::response<http::empty_body> msg{static_cast<http::status>(res.status), version};
+    msg.set(http::field::server, "kiln");
+    msg.set("X-Request-Id", request_id);
+    if (!res.content_type.empty()) msg.set(http::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers) msg.set(name, value);
+    bool keep = request_keep_alive && !res.close && !shutting_down_ && !conn.closing;
+    msg.keep_alive(keep);
+    msg.chunked(true);
+    auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
+    auto executor = timer->get_executor();
+    body->SetWaker([timer, executor] { asio::post(executor, [timer] { timer->cancel(); }); });
+    auto give_up = [&] {
+      body->SetWaker(nullptr);
+      body->Cancel();
+      return false;
+    };
+    http::response_serializer<http::empty_body> sr{msg};
+    conn.stream.expires_after(options_.request_timeout);
+    auto [hec, hn] = co_await http::async_write_header(conn.stream, sr, kNoThrow);
+    if (hec) co_return give_up();
+    std::string data;
+    for (;;) {
+      const BodyStream::State state = body->Take(&data);
+      if (state == BodyStream::State::kDone) break;
+      if (state == BodyStream::State::kData) {
+        conn.stream.expires_after(options_.request_timeout);
+        auto [ec, n] =
+            co_await asio::async_write(conn.stream, http::make_chunk(asio::buffer(data)), kNoThrow);
+        if (ec) co_return give_up();
+        data.clear();
+        continue;
+      }
+      if (PeerHungUp(conn)) co_return give_up();
+      timer->expires_after(std::chrono::seconds(1));
+      co_await timer->async_wait(kNoThrow);
+    }
+    body->SetWaker(nullptr);
+    if (body->cancelled()) co_return false;
+    conn.stream.expires_after(options_.request_timeout);
+    auto [lec, ln] = co_await asio::async_write(conn.stream, http::make_chunk_last(), kNoThrow);
+    co_return !lec && keep;
+  }
+
+  // True when the client has closed its side or reset the connection.
+  static bool PeerHungUp(Connection& conn) {
+    pollfd p{conn.stream.socket().native_handle(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
+
   // Answers a request the server refuses and closes the connection. The peer
   // may still be sending (a body over the limit): closing with unread input
   // would reset the connection and could destroy the response before the
@@ -301,7 +363,9 @@ class HttpServer::Impl {
         req.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       Response res = Dispatch(req);
-      bool keep = co_await Write(*conn, std::move(res), request_id, keep_alive, version);
+      bool keep = res.stream != nullptr
+                      ? co_await WriteStream(*conn, std::move(res), request_id, keep_alive, version)
+                      : co_await Write(*conn, std::move(res), request_id, keep_alive, version);
       if (!keep) {
         beast::error_code ignored;
         conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

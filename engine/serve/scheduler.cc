@@ -86,9 +86,12 @@ Result<uint64_t> Scheduler::Submit(ServeRequest request) {
                            " tokens, more than the KV cache budget holds");
   }
   std::unique_lock lock(mu_);
-  if (static_cast<int>(queue_.size()) >= options_.max_queue) {
-    return ResourceExhausted("the server is busy: " + std::to_string(queue_.size()) +
-                             " requests are waiting; retry shortly");
+  // Room for max_running in the batch plus max_queue waiting.
+  const int64_t in_flight = static_cast<int64_t>(queue_.size()) + stats_.running;
+  if (in_flight >= options_.max_running + options_.max_queue) {
+    return ResourceExhausted("the server is busy: " + std::to_string(stats_.running) +
+                             " requests running and " + std::to_string(queue_.size()) +
+                             " waiting; retry shortly");
   }
   const uint64_t id = next_id_++;
   queue_.push_back(std::make_unique<Sequence>(id, std::move(request), *model_.tokenizer));

@@ -14,8 +14,8 @@
 // shared through the PrefixCache (whole pages; their later turns and a bot's
 // system prompt come back cached).
 //
-// Queue: at most max_queue requests wait; Submit fails with ResourceExhausted
-// (HTTP 429) beyond that. Cancel (or an on_text callback returning false, as
+// Queue: at most max_queue requests wait besides the max_running in the
+// batch; Submit fails with ResourceExhausted (HTTP 429) beyond that. Cancel (or an on_text callback returning false, as
 // when a client disconnects) ends a request at the next step and frees its
 // pages at once.
 //

@@ -15,8 +15,9 @@ ADMIN_KEY = "kiln_e2e_admin_key_0123456789abcdefghij"
 
 
 class KilnServer:
-    def __init__(self, binary: str):
+    def __init__(self, binary: str, extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="kiln-e2e-"))
         self.data = self.root / "data"
         self.port_file = self.root / "port"
@@ -30,7 +31,7 @@ class KilnServer:
         env = dict(os.environ, KILN_ADMIN_KEY=ADMIN_KEY)
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--port", "0", "--data", str(self.data),
-             "--port-file", str(self.port_file), "--log-level", "warning"],
+             "--port-file", str(self.port_file), "--log-level", "warning", *self.extra_args],
             stdout=self.log, stderr=self.log, env=env)
         deadline = time.time() + 15
         while time.time() < deadline:

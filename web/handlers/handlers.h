@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "engine/serve/served_models.h"
 #include "storage/store.h"
 #include "web/auth.h"
 #include "web/metrics.h"
@@ -24,6 +25,9 @@ struct SystemDeps {
 void AddSystemRoutes(Router& router, SystemDeps deps);
 void AddKeyRoutes(Router& router, storage::Store* store, Authenticator* auth, size_t body_limit);
 void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit);
+// /v1/models, /v1/chat/completions, /v1/embeddings; `models` may be null (no
+// models loaded: every model is unknown).
+void AddOpenAiRoutes(Router& router, engine::ServedModels* models, size_t body_limit);
 
 // ---- helpers shared by handlers ----
 
