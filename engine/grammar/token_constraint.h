@@ -56,6 +56,8 @@ class JsonTokenConstraint : public TokenConstraint {
   bool Done() const override;
   // Lazy mode: whether the constraint took over (the output is a JSON value).
   bool active() const { return state_ == State::kActive; }
+  // Lazy mode: whether it decided to stay off (the output is plain text).
+  bool off() const { return state_ == State::kOff; }
 
  private:
   enum class State { kUndecided, kActive, kOff };

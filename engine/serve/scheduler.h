@@ -15,8 +15,8 @@
 // system prompt come back cached).
 //
 // Queue: at most max_queue requests wait besides the max_running in the
-// batch; Submit fails with ResourceExhausted (HTTP 429) beyond that. Cancel (or an on_text callback returning false, as
-// when a client disconnects) ends a request at the next step and frees its
+// batch; Submit fails with ResourceExhausted (HTTP 429) beyond that. Cancel (or an on_text callback
+// returning false, as when a client disconnects) ends a request at the next step and frees its
 // pages at once.
 //
 // Callbacks run on the scheduler thread: keep them short.

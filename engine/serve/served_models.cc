@@ -38,6 +38,7 @@ Result<std::unique_ptr<ServedModels>> ServedModels::Load(const std::vector<Model
     entry->model = std::move(loaded).value();
     if (entry->model->model->info().causal) {
       entry->scheduler = std::make_unique<Scheduler>(*entry->model, options);
+      entry->vocab = std::make_shared<const TokenVocabulary>(*entry->model->tokenizer);
     }
     served->entries_.push_back(std::move(entry));
   }

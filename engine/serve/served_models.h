@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "base/thread_pool.h"
+#include "engine/grammar/token_constraint.h"
 #include "engine/loaded_model.h"
 #include "engine/serve/scheduler.h"
 
@@ -30,7 +31,8 @@ class ServedModels {
     std::string name;
     int64_t created = 0;  // unix seconds when loaded
     std::unique_ptr<LoadedModel> model;
-    std::unique_ptr<Scheduler> scheduler;  // decoders only
+    std::unique_ptr<Scheduler> scheduler;          // decoders only
+    std::shared_ptr<const TokenVocabulary> vocab;  // decoders: for constrained output
     bool chat() const { return scheduler != nullptr; }
   };
 

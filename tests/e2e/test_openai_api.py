@@ -203,3 +203,92 @@ def test_a_full_queue_is_429_and_a_dropped_stream_frees_its_slot():
         assert r.choices[0].message.content
     finally:
         s.close()
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The current weather in a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string", "maxLength": 40},
+                           "unit": {"enum": ["celsius", "fahrenheit"]}},
+            "required": ["city", "unit"],
+        },
+    },
+}
+
+
+def test_tool_calling_round_trip(client):
+    import json as jsonlib
+    import jsonschema
+
+    messages = [{"role": "user", "content": "What is the weather in Paris right now?"}]
+    first = client.chat.completions.create(model="smollm2", messages=messages,
+                                           tools=[WEATHER_TOOL], tool_choice="required",
+                                           temperature=0)
+    choice = first.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content is None
+    call = choice.message.tool_calls[0]
+    assert call.type == "function" and call.function.name == "get_weather"
+    args = jsonlib.loads(call.function.arguments)
+    jsonschema.validate(args, WEATHER_TOOL["function"]["parameters"])
+    # The result goes back; the model answers in words.
+    messages += [choice.message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": call.id,
+                  "content": jsonlib.dumps({"temperature": 21, "sky": "sunny"})}]
+    second = client.chat.completions.create(model="smollm2", messages=messages,
+                                            tools=[WEATHER_TOOL], tool_choice="none",
+                                            max_tokens=40, temperature=0)
+    assert second.choices[0].message.content
+    assert second.choices[0].message.tool_calls is None
+    # Named choice, streamed: the call arrives as a tool_calls delta.
+    stream = client.chat.completions.create(
+        model="smollm2", messages=[{"role": "user", "content": "Weather in Oslo, in fahrenheit?"}],
+        tools=[WEATHER_TOOL], tool_choice={"type": "function", "function": {"name": "get_weather"}},
+        temperature=0, stream=True)
+    deltas, finish = [], None
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.tool_calls:
+            deltas += chunk.choices[0].delta.tool_calls
+        if chunk.choices and chunk.choices[0].finish_reason:
+            finish = chunk.choices[0].finish_reason
+    assert finish == "tool_calls"
+    assert deltas[0].function.name == "get_weather"
+    jsonschema.validate(jsonlib.loads(deltas[0].function.arguments),
+                        WEATHER_TOOL["function"]["parameters"])
+
+
+def test_json_schema_output_always_parses_and_validates(client):
+    import json as jsonlib
+    import jsonschema
+
+    schema = {"type": "object",
+              "properties": {"name": {"type": "string", "maxLength": 30},
+                             "legs": {"type": "integer"},
+                             "colours": {"type": "array", "items": {"type": "string", "maxLength": 12},
+                                         "maxItems": 3},
+                             "pet": {"type": "boolean"}},
+              "required": ["name", "legs", "colours", "pet"], "additionalProperties": False}
+    for animal, temperature in [("a cat", 0), ("a spider", 0.8), ("a parrot", 1.2)]:
+        r = client.chat.completions.create(
+            model="smollm2", messages=[{"role": "user", "content": f"Describe {animal}."}],
+            response_format={"type": "json_schema",
+                             "json_schema": {"name": "animal", "schema": schema, "strict": True}},
+            temperature=temperature, seed=1, max_tokens=200)
+        doc = jsonlib.loads(r.choices[0].message.content)
+        jsonschema.validate(doc, schema)
+        assert list(doc) == ["name", "legs", "colours", "pet"]  # the schema's order
+    r = client.chat.completions.create(model="smollm2", messages=QUESTION,
+                                       response_format={"type": "json_object"}, max_tokens=100,
+                                       temperature=0)
+    assert isinstance(jsonlib.loads(r.choices[0].message.content), dict)
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(
+            model="smollm2", messages=QUESTION,
+            response_format={"type": "json_schema",
+                             "json_schema": {"name": "x", "schema": {"type": "string",
+                                                                     "pattern": "^a"}}})
+    assert "pattern" in e.value.message

@@ -14,6 +14,8 @@
 #include <ctime>
 
 #include "base/random.h"
+#include "engine/grammar/json_schema.h"
+#include "engine/grammar/token_constraint.h"
 #include "engine/serve/served_models.h"
 #include "web/errors.h"
 #include "web/handlers/handlers.h"
@@ -100,6 +102,48 @@ json ChatRequestSchema() {
             {"stream_options",
              {{"type", {"object", "null"}},
               {"properties", {{"include_usage", {{"type", "boolean"}}}}}}},
+            {"tools",
+             {{"type", {"array", "null"}},
+              {"maxItems", 64},
+              {"items",
+               {{"type", "object"},
+                {"required", {"type", "function"}},
+                {"properties",
+                 {{"type", {{"const", "function"}}},
+                  {"function",
+                   {{"type", "object"},
+                    {"required", {"name"}},
+                    {"properties",
+                     {{"name", {{"type", "string"}, {"pattern", "^[a-zA-Z0-9_-]{1,64}$"}}},
+                      {"description", {{"type", "string"}}},
+                      {"parameters", {{"type", {"object", "boolean"}}}},
+                      {"strict", {{"type", {"boolean", "null"}}}}}}}}}}}}}},
+            {"tool_choice",
+             {{"anyOf", json::array({json{{"enum", {"none", "auto", "required"}}},
+                                     json{{"type", "object"},
+                                          {"required", {"type", "function"}},
+                                          {"properties",
+                                           {{"type", {{"const", "function"}}},
+                                            {"function",
+                                             {{"type", "object"},
+                                              {"required", {"name"}},
+                                              {"properties", {{"name", {{"type", "string"}}}}}}}}}},
+                                     json{{"type", "null"}}})}}},
+            {"parallel_tool_calls", {{"type", {"boolean", "null"}}}},
+            {"response_format",
+             {{"type", {"object", "null"}},
+              {"required", {"type"}},
+              {"properties",
+               {{"type", {{"enum", {"text", "json_object", "json_schema"}}}},
+                {"json_schema",
+                 {{"type", "object"},
+                  {"required", {"name"}},
+                  {"properties",
+                   {{"name", {{"type", "string"}}},
+                    {"description", {{"type", "string"}}},
+                    {"schema", {{"type", {"object", "boolean"}}}},
+                    {"strict", {{"type", {"boolean", "null"}}}}}}}}}}}},
+            {"logprobs", {{"type", {"boolean", "null"}}}},
             {"user", {{"type", "string"}}}}}};
 }
 
@@ -118,7 +162,89 @@ struct ChatCall {
   std::string id, model;
   int64_t created = 0;
   bool stream = false, include_usage = false;
+  bool tools = false;  // the answer may be a tool call
+  std::string held;    // streamed text held back while it may be one
 };
+
+using JsonTokenConstraintRef = engine::JsonTokenConstraint*;
+
+// How the answer is shaped: a grammar (null: free text), whether it applies
+// only once the answer starts with '{' (tool_choice auto), and what the
+// model is told about it.
+struct OutputPlan {
+  std::shared_ptr<const engine::JsonGrammar> grammar;
+  bool lazy = false;
+  bool tools = false;
+  std::string instructions;
+};
+
+Result<OutputPlan> PlanOutput(const json& body, const nlohmann::ordered_json& raw) {
+  using ojson = nlohmann::ordered_json;
+  OutputPlan plan;
+  const bool has_tools =
+      body.contains("tools") && body["tools"].is_array() && !body["tools"].empty();
+  std::string choice = "auto";
+  std::string named;
+  if (body.contains("tool_choice") && !body["tool_choice"].is_null()) {
+    if (body["tool_choice"].is_string()) {
+      choice = body["tool_choice"].get<std::string>();
+    } else {
+      choice = "named";
+      named = body["tool_choice"]["function"]["name"].get<std::string>();
+    }
+  }
+  if (has_tools && choice != "none") {
+    ojson options = ojson::array();
+    ojson listing = ojson::array();
+    bool found = named.empty();
+    for (const ojson& tool : raw["tools"]) {
+      const ojson& fn = tool["function"];
+      const std::string name = fn["name"].get<std::string>();
+      ojson params = fn.contains("parameters") ? fn["parameters"] : ojson{{"type", "object"}};
+      listing.push_back(
+          {{"name", name}, {"description", fn.value("description", "")}, {"parameters", params}});
+      if (!named.empty() && name != named) continue;
+      found = true;
+      options.push_back({{"type", "object"},
+                         {"properties", {{"name", {{"const", name}}}, {"arguments", params}}},
+                         {"required", {"name", "arguments"}},
+                         {"additionalProperties", false}});
+    }
+    if (!found)
+      return InvalidArgument("tool_choice names '" + named + "', which is not in tools",
+                             "tool_choice");
+    auto grammar = engine::JsonGrammar::Compile(ojson{{"anyOf", options}});
+    if (!grammar.ok()) return InvalidArgument("tools: " + grammar.status().message(), "tools");
+    plan.grammar = *grammar;
+    plan.lazy = choice == "auto";
+    plan.tools = true;
+    plan.instructions =
+        "You can call these tools:\n" + listing.dump() +
+        "\nTo call a tool, reply with only a JSON object: {\"name\": <tool name>, \"arguments\": "
+        "{...}}." +
+        (choice == "auto" ? " Otherwise answer normally." : "");
+    return plan;
+  }
+  if (body.contains("response_format") && body["response_format"].is_object()) {
+    const std::string type = body["response_format"]["type"].get<std::string>();
+    if (type == "json_object") {
+      plan.grammar = engine::JsonGrammar::AnyObject();
+      plan.instructions = "Answer with a JSON object.";
+    } else if (type == "json_schema") {
+      const ojson& spec = raw["response_format"]["json_schema"];
+      const ojson schema = spec.contains("schema") ? spec["schema"] : ojson::object();
+      auto grammar = engine::JsonGrammar::Compile(schema);
+      if (!grammar.ok()) {
+        return InvalidArgument("response_format.json_schema.schema: " + grammar.status().message(),
+                               "response_format");
+      }
+      plan.grammar = *grammar;
+      plan.instructions =
+          "Answer with a JSON object that follows this JSON Schema:\n" + schema.dump();
+    }
+  }
+  return plan;
+}
 
 json Usage(const engine::Completion& c) {
   const int completion = static_cast<int>(c.tokens.size());
@@ -163,19 +289,43 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
     return InvalidArgument("'" + entry->name + "' is an embedding model; use /v1/embeddings",
                            "model");
   }
-  for (const char* unsupported : {"tools", "tool_choice", "response_format", "logprobs"}) {
-    if (body.contains(unsupported) && !body[unsupported].is_null() &&
-        !(std::strcmp(unsupported, "response_format") == 0 && body[unsupported].is_object() &&
-          body[unsupported].contains("type") && body[unsupported]["type"] == "text") &&
-        !(std::strcmp(unsupported, "logprobs") == 0 && body[unsupported] == false)) {
-      return InvalidArgument(std::string(unsupported) + " is not supported yet", unsupported);
-    }
+  if (body.contains("logprobs") && body["logprobs"] == true) {
+    return InvalidArgument("logprobs are not supported", "logprobs");
   }
+  // The schemas again, with their properties in the order the caller wrote.
+  const auto raw = nlohmann::ordered_json::parse(ctx.request.body, nullptr, false);
+  KILN_ASSIGN_OR_RETURN(OutputPlan plan, PlanOutput(body, raw));
   std::vector<engine::ChatMessage> messages;
   for (const json& m : body["messages"]) {
     std::string role = m["role"].get<std::string>();
+    std::string text = TextOf(m.value("content", json()));
     if (role == "developer") role = "system";
-    messages.push_back({role, TextOf(m.value("content", json()))});
+    if (role == "assistant" && m.contains("tool_calls") && m["tool_calls"].is_array()) {
+      // Earlier calls, shown to the model as it writes them.
+      for (const json& call : m["tool_calls"]) {
+        if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) {
+          return InvalidArgument("tool_calls entries need a function", "messages");
+        }
+        const json& fn = call["function"];
+        json args = json::parse(fn.value("arguments", "{}"), nullptr, false);
+        if (args.is_discarded()) args = fn.value("arguments", "");
+        text += (text.empty() ? "" : "\n") +
+                json{{"name", fn.value("name", "")}, {"arguments", args}}.dump();
+      }
+    }
+    if (role == "tool") {
+      // Results go back as a user turn: every chat template has one.
+      role = "user";
+      text = "Result of tool call " + m.value("tool_call_id", std::string()) + ":\n" + text;
+    }
+    messages.push_back({role, text});
+  }
+  if (!plan.instructions.empty()) {
+    if (!messages.empty() && messages[0].role == "system") {
+      messages[0].content += "\n\n" + plan.instructions;
+    } else {
+      messages.insert(messages.begin(), {"system", plan.instructions});
+    }
   }
   KILN_ASSIGN_OR_RETURN(std::vector<int32_t> prompt, entry->model->EncodeChat(messages, true));
 
@@ -218,7 +368,15 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
     }
   }
 
+  JsonTokenConstraintRef constraint = nullptr;
+  if (plan.grammar != nullptr) {
+    auto c = std::make_unique<engine::JsonTokenConstraint>(entry->vocab, plan.grammar, plan.lazy);
+    constraint = c.get();
+    req.constraint = std::move(c);
+  }
+
   auto call = std::make_shared<ChatCall>();
+  call->tools = plan.tools;
   call->id = "chatcmpl-" + RandomAlnum(24);
   call->model = entry->name;
   call->created = static_cast<int64_t>(std::time(nullptr));
@@ -231,18 +389,43 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
   auto out = std::make_shared<BodyStream>();
   if (call->stream) {
     out->Write(Sse(Chunk(*call, {{"role", "assistant"}, {"content", ""}}, nullptr)));
-    req.on_text = [out, call](std::string_view piece) {
-      return out->Write(Sse(Chunk(*call, {{"content", std::string(piece)}}, nullptr)));
+    req.on_text = [out, call, constraint](std::string_view piece) {
+      if (call->tools && constraint != nullptr && !constraint->off()) {
+        // Maybe a tool call: nothing is shown until it is clear.
+        call->held += piece;
+        return !out->cancelled();
+      }
+      std::string text = std::move(call->held) + std::string(piece);
+      call->held.clear();
+      return out->Write(Sse(Chunk(*call, {{"content", text}}, nullptr)));
     };
   }
-  req.on_done = [out, call](engine::Completion c) {
+  req.on_done = [out, call, constraint](engine::Completion c) {
     if (!c.status.ok()) {
       out->Write(call->stream ? "data: " + ErrorBody(c.status) + "\n\n" : ErrorBody(c.status));
       out->Close();
       return;
     }
-    const std::string reason = c.finish_reason == "length" ? "length" : "stop";
+    std::string reason = c.finish_reason == "length" ? "length" : "stop";
+    json tool_calls;  // null: a plain answer
+    if (call->tools && constraint != nullptr && constraint->active()) {
+      const json parsed = json::parse(c.text, nullptr, false);
+      if (parsed.is_object() && parsed.contains("name") && parsed.contains("arguments")) {
+        tool_calls = json::array({json{
+            {"id", "call_" + RandomAlnum(24)},
+            {"type", "function"},
+            {"function", {{"name", parsed["name"]}, {"arguments", parsed["arguments"].dump()}}}}});
+        reason = "tool_calls";
+      }
+    }
     if (call->stream) {
+      if (!tool_calls.is_null()) {
+        json delta_calls = tool_calls;
+        delta_calls[0]["index"] = 0;
+        out->Write(Sse(Chunk(*call, {{"tool_calls", delta_calls}}, nullptr)));
+      } else if (!call->held.empty()) {
+        out->Write(Sse(Chunk(*call, {{"content", call->held}}, nullptr)));
+      }
       out->Write(Sse(Chunk(*call, json::object(), reason)));
       if (call->include_usage) {
         out->Write(Sse({{"id", call->id},
@@ -255,7 +438,10 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
       }
       out->Write("data: [DONE]\n\n");
     } else {
-      json message = {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}};
+      json message = {{"role", "assistant"},
+                      {"content", tool_calls.is_null() ? json(c.text) : json(nullptr)},
+                      {"refusal", nullptr}};
+      if (!tool_calls.is_null()) message["tool_calls"] = tool_calls;
       out->Write(json{
           {"id", call->id},
           {"object", "chat.completion"},
