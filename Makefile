@@ -6,7 +6,7 @@ KILN_CACHE ?= $(HOME)/.cache/kiln
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build serve test bench bench-llm bench-kernels chat clean
+.PHONY: all setup configure build serve test bench bench-llm bench-serve bench-kernels chat clean
 
 all: build
 
@@ -35,6 +35,11 @@ bench: build
 # llama.cpp (llama-cpp-python) is built once into $(KILN_CACHE)/bench-venv for this.
 bench-llm: build
 	KILN_BUILD_DIR=$(abspath $(BUILD)) $$(bench/llm/setup_reference.sh) bench/llm/run.py --model all
+
+# Concurrent chats against the serving engine, llama.cpp's server beside it
+# (JSON on stdout; see bench/serve/run.py).
+bench-serve: build
+	KILN_BUILD_DIR=$(abspath $(BUILD)) $$(bench/llm/setup_reference.sh) bench/serve/run.py
 
 # Google Benchmark of each CPU kernel (bench/kernels): console table, and JSON
 # in $(BUILD)/bench/bench_kernels.json.

@@ -15,4 +15,9 @@ if ! "$venv/bin/python" -c "import llama_cpp, numpy, tokenizers" 2>/dev/null; th
 -DGGML_AVX512_BF16=ON" "$venv/bin/pip" install -q --no-cache-dir --force-reinstall \
     llama-cpp-python==0.3.36 numpy==2.3.5 tokenizers==0.23.3
 fi
+# The OpenAI-compatible server of llama-cpp-python, bench/serve's peer: its
+# extras only (the compiled library above is kept).
+if ! "$venv/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
+  "$venv/bin/pip" install -q --no-cache-dir "llama-cpp-python[server]==0.3.36"
+fi
 echo "$venv/bin/python"

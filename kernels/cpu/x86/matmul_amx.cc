@@ -207,7 +207,7 @@ class Buffer {
 struct Scratch {
   Buffer<uint8_t> a;
   Buffer<float> f, g;
-  alignas(64) int32_t c[kTile * kTile];
+  alignas(64) int32_t c[2][kTile * kTile];  // the two C tiles' sums
   alignas(64) float out[kTile * kTile];
 };
 
@@ -229,12 +229,24 @@ void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const u
   cfg.colsb[1] = K;
   cfg.rows[2] = K / 4;  // B: K/4 rows x 16 tokens x 4 codes
   cfg.colsb[2] = kTile * 4;
+  for (int t = 3; t < 6; ++t) {  // the second set
+    cfg.rows[t] = cfg.rows[t - 3];
+    cfg.colsb[t] = cfg.colsb[t - 3];
+  }
   _tile_loadconfig(&cfg);
 
   const int64_t groups = (n + kTile - 1) / kTile;
   for (int64_t rg = r0; rg < r1; rg += kTile) {
     const int nr = static_cast<int>(Min(kTile, r1 - rg));
     for (int r = 0; r < nr; ++r) {
+      // The weights stream from memory once per batch: ask for the next row
+      // group's row now (as the decode kernels do, matmul.cc).
+      if (rg + kTile + r < r1) {
+        const uint8_t* ahead = w + (rg + kTile + r) * row_bytes;
+        for (size_t o = 0; o < row_bytes; o += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(ahead + o), _MM_HINT_T1);
+        }
+      }
       const auto* blk = reinterpret_cast<const typename T::Block*>(w + (rg + r) * row_bytes);
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t p = b * T::kPieces;
@@ -253,24 +265,46 @@ void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const u
       const uint8_t* pg = panel + grp * blocks32 * kPanelBlockBytes;
       __m512 acc[kTile];
       for (__m512& v : acc) v = _mm512_setzero_ps();
+      // Tile products in two sets of tiles (C, A, B = 0, 1, 2 and 3, 4, 5),
+      // one piece ahead: piece p + 1 is multiplied while piece p's sums are
+      // scaled, so the tile unit and the vector unit overlap.
+      auto issue = [&](int64_t p) {
+        const uint8_t* pb = pg + (p * K / 32) * kPanelBlockBytes;
+        const uint8_t* b = pb + (K == 16 ? (p & 1) : 0) * (kPanelInts / 2);
+        if ((p & 1) == 0) {
+          _tile_zero(0);
+          _tile_loadd(1, a + p * a_stride, K);
+          _tile_loadd(2, b, kTile * 4);
+          if constexpr (T::kSigned) {
+            _tile_dpbssd(0, 1, 2);
+          } else {
+            _tile_dpbusd(0, 1, 2);
+          }
+          _tile_stored(0, s.c[0], kTile * 4);
+        } else {
+          _tile_zero(3);
+          _tile_loadd(4, a + p * a_stride, K);
+          _tile_loadd(5, b, kTile * 4);
+          if constexpr (T::kSigned) {
+            _tile_dpbssd(3, 4, 5);
+          } else {
+            _tile_dpbusd(3, 4, 5);
+          }
+          _tile_stored(3, s.c[1], kTile * 4);
+        }
+      };
+      issue(0);
       for (int64_t p = 0; p < pieces; ++p) {
+        if (p + 1 < pieces) issue(p + 1);
+        const int32_t* c_tile = s.c[p & 1];
         const uint8_t* pb = pg + (p * K / 32) * kPanelBlockBytes;
         const int half = K == 16 ? static_cast<int>(p & 1) : 0;
-        _tile_zero(0);
-        _tile_loadd(1, a + p * a_stride, K);
-        _tile_loadd(2, pb + half * (kPanelInts / 2), kTile * 4);
-        if constexpr (T::kSigned) {
-          _tile_dpbssd(0, 1, 2);
-        } else {
-          _tile_dpbusd(0, 1, 2);
-        }
-        _tile_stored(0, s.c, kTile * 4);
         const auto* pf = reinterpret_cast<const float*>(pb + kPanelInts);
         const __m512 dx = _mm512_loadu_ps(pf);
         const float* f = fs + p * kTile;
 #pragma GCC unroll 16
         for (int r = 0; r < kTile; ++r) {
-          const __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512(s.c + r * kTile));
+          const __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512(c_tile + r * kTile));
           acc[r] = _mm512_fmadd_ps(c, _mm512_mul_ps(dx, _mm512_set1_ps(f[r])), acc[r]);
         }
         if constexpr (T::kOffset) {
