@@ -181,6 +181,11 @@ struct Q6_K {
 
 int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
 
+void Prefetch(const uint8_t* p, size_t bytes) {
+  for (size_t o = 0; o < bytes; o += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T1);
+}
+
 // A growing malloc'ed array (no std::vector here: see the top).
 template <typename V>
 class Buffer {
@@ -236,17 +241,15 @@ void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const u
   _tile_loadconfig(&cfg);
 
   const int64_t groups = (n + kTile - 1) / kTile;
+  // The task's first two row groups, all lines asked for at once.
+  Prefetch(w + r0 * row_bytes, 2 * kTile * row_bytes);
   for (int64_t rg = r0; rg < r1; rg += kTile) {
     const int nr = static_cast<int>(Min(kTile, r1 - rg));
     for (int r = 0; r < nr; ++r) {
-      // The weights stream from memory once per batch: ask for the next row
-      // group's row now (as the decode kernels do, matmul.cc).
-      if (rg + kTile + r < r1) {
-        const uint8_t* ahead = w + (rg + kTile + r) * row_bytes;
-        for (size_t o = 0; o < row_bytes; o += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(ahead + o), _MM_HINT_T1);
-        }
-      }
+      // The weights stream from memory once per batch: ask for the row two
+      // groups ahead now (past the task's end too: a prefetch never faults),
+      // as the decode kernels do (matmul.cc).
+      Prefetch(w + (rg + 2 * kTile + r) * row_bytes, row_bytes);
       const auto* blk = reinterpret_cast<const typename T::Block*>(w + (rg + r) * row_bytes);
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t p = b * T::kPieces;
