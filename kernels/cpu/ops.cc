@@ -62,9 +62,18 @@ void AttentionScalar(const AttentionArgs& a, WorkerPool* pool) {
 // head per task, so that a 9-head decode step still spreads over the pool.
 // Results do not depend on the split (x86/ops_x86.h), so any pool size gives
 // the same bits.
+// Calls of at least this many queries (a prompt chunk, not a decode step)
+// take the AVX-512 matrix-product kernel where the CPU has it: it converts
+// each key block once for many rows, which a one-query step cannot repay.
+// Chosen per call, never per task, so the split still changes no bit.
+constexpr int64_t kMinQueriesAvx512 = 4;
+
 void AttentionSimd(const AttentionArgs& a, WorkerPool* pool) {
   const int64_t group = a.n_head / a.n_head_kv;
-  const int64_t max_rows = avx2::AttentionMaxRows(a.head_dim);
+  const bool wide = ActiveIsa() >= Isa::kAvx512 && a.n_q >= kMinQueriesAvx512 &&
+                    avx512::AttentionSupports(a.head_dim);
+  const int64_t max_rows =
+      wide ? avx512::AttentionMaxRows(a.head_dim) : avx2::AttentionMaxRows(a.head_dim);
   const int64_t threads = pool == nullptr ? 1 : pool->threads();
   auto queries_per_task = [&](int64_t heads) { return std::max<int64_t>(1, max_rows / heads); };
   auto tasks_for = [&](int64_t heads) {
@@ -88,7 +97,12 @@ void AttentionSimd(const AttentionArgs& a, WorkerPool* pool) {
     // Last query blocks first: under causal masking they have the most keys.
     const int64_t q_begin = (q_blocks - 1 - task / head_runs) * qb;
     const int64_t h_begin = task % head_runs * heads;
-    avx2::AttentionRows(a, q_begin, std::min(q_begin + qb, a.n_q), h_begin, h_begin + heads);
+    const int64_t q_end = std::min(q_begin + qb, a.n_q);
+    if (wide) {
+      avx512::AttentionRows(a, q_begin, q_end, h_begin, h_begin + heads);
+    } else {
+      avx2::AttentionRows(a, q_begin, q_end, h_begin, h_begin + heads);
+    }
   });
 }
 

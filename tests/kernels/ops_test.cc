@@ -363,6 +363,59 @@ void ExpectAttentionClose(const AttentionData& data, const std::vector<float>& g
   }
 }
 
+// The SIMD kernels: AVX2, and the AVX-512 one that calls of several queries
+// take (ops.cc) where the CPU has it.
+std::vector<Isa> AttentionIsas() {
+  std::vector<Isa> out = {Isa::kAvx2};
+  if (DetectedIsa() >= Isa::kAvx512) out.push_back(Isa::kAvx512);
+  return out;
+}
+
+// The same keys and values in 16-position pages stored out of order: every
+// kernel reads them through the page table and gives the same bits as from
+// the contiguous rows.
+TEST(Ops, AttentionThroughAPageTableGivesTheSameBits) {
+  std::vector<Isa> isas = {Isa::kScalar};
+  if (DetectedIsa() >= Isa::kAvx2) {
+    for (Isa i : AttentionIsas()) isas.push_back(i);
+  }
+  for (Isa which : isas) {
+    IsaScope isa(which);
+    for (const AttentionCase& c :
+         {AttentionCase{9, 3, 64, 37, 100, 0}, AttentionCase{4, 1, 256, 5, 60, 16},
+          AttentionCase{9, 3, 64, 1, 70, 0}}) {
+      const AttentionData data(c, 1.0f, 21);
+      const std::vector<float> want = data.Run(nullptr);
+      const int64_t n_keys = c.pos0 + c.n_q, page = 16;
+      const int64_t n_pages = (n_keys + page - 1) / page;
+      std::vector<int32_t> table(static_cast<size_t>(n_pages));
+      for (int64_t i = 0; i < n_pages; ++i)
+        table[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7 + 3) % n_pages);
+      // Page p holds positions [16 p, 16 p + 16) at slot table[p].
+      const int64_t page_stride = 2 * page * data.kv_stride;  // K rows, then V rows
+      std::vector<uint16_t> paged(static_cast<size_t>(n_pages * page_stride), 0);
+      for (int64_t t = 0; t < n_keys; ++t) {
+        uint16_t* base =
+            &paged[static_cast<size_t>(table[static_cast<size_t>(t / page)] * page_stride)];
+        std::copy_n(&data.k[static_cast<size_t>(t * data.kv_stride)], data.kv_stride,
+                    base + (t % page) * data.kv_stride);
+        std::copy_n(&data.v[static_cast<size_t>(t * data.kv_stride)], data.kv_stride,
+                    base + page * data.kv_stride + (t % page) * data.kv_stride);
+      }
+      std::vector<float> got(want.size(), NAN);
+      AttentionArgs a = data.Args(got.data());
+      a.k = paged.data();
+      a.v = paged.data() + page * data.kv_stride;
+      a.pages = table.data();
+      a.page_size = page;
+      a.page_stride = page_stride;
+      WorkerPool pool(2);
+      Attention(a, &pool);
+      EXPECT_TRUE(SameBits(got, want)) << IsaName(which) << " " << c;
+    }
+  }
+}
+
 TEST(Ops, AttentionScalarDispatchIsTheReferenceLoop) {
   IsaScope isa(Isa::kScalar);
   WorkerPool pool(2);
@@ -376,52 +429,61 @@ TEST(Ops, AttentionScalarDispatchIsTheReferenceLoop) {
 
 TEST(Ops, AttentionSimdMatchesReferenceAndPoolSizeChangesNoBit) {
   SKIP_WITHOUT_AVX2();
-  IsaScope isa(Isa::kAvx2);
-  WorkerPool pool2(2), pool3(3);
-  for (const AttentionCase& c : ModelCases()) {
-    const AttentionData data(c, 1.0f, 14);
-    const std::vector<float> got = data.Run(nullptr);
-    ExpectAttentionClose(data, got);
-    // Tasks are split by thread count; keys are blocked at fixed positions,
-    // so every split gives the same bits.
-    EXPECT_TRUE(SameBits(data.Run(&pool2), got)) << c;
-    EXPECT_TRUE(SameBits(data.Run(&pool3), got)) << c;
+  for (Isa simd : AttentionIsas()) {
+    SCOPED_TRACE(std::string(IsaName(simd)));
+    IsaScope isa(simd);
+    WorkerPool pool2(2), pool3(3);
+    for (const AttentionCase& c : ModelCases()) {
+      const AttentionData data(c, 1.0f, 14);
+      const std::vector<float> got = data.Run(nullptr);
+      ExpectAttentionClose(data, got);
+      // Tasks are split by thread count; keys are blocked at fixed positions,
+      // so every split gives the same bits.
+      EXPECT_TRUE(SameBits(data.Run(&pool2), got)) << c;
+      EXPECT_TRUE(SameBits(data.Run(&pool3), got)) << c;
+    }
   }
 }
 
 TEST(Ops, AttentionSimdOddHeadDimsAndLongWindows) {
   SKIP_WITHOUT_AVX2();
-  IsaScope isa(Isa::kAvx2);
-  WorkerPool pool(2);
-  const AttentionCase cases[] = {
-      {2, 1, 36, 5, 70, 0},  {3, 3, 100, 9, 60, 33},  {2, 2, 8, 70, 3, 0},
-      {8, 2, 3, 12, 40, 7},  {2, 1, 512, 4, 90, 0},   {6, 1, 128, 40, 200, 65},
-      {1, 1, 64, 130, 0, 1}, {16, 2, 72, 3, 129, 64},
-  };
-  for (const AttentionCase& c : cases) {
-    const AttentionData data(c, 1.0f, 15);
-    const std::vector<float> got = data.Run(nullptr);
-    ExpectAttentionClose(data, got);
-    EXPECT_TRUE(SameBits(data.Run(&pool), got)) << c;
+  for (Isa simd : AttentionIsas()) {
+    SCOPED_TRACE(std::string(IsaName(simd)));
+    IsaScope isa(simd);
+    WorkerPool pool(2);
+    const AttentionCase cases[] = {
+        {2, 1, 36, 5, 70, 0},  {3, 3, 100, 9, 60, 33},  {2, 2, 8, 70, 3, 0},
+        {8, 2, 3, 12, 40, 7},  {2, 1, 512, 4, 90, 0},   {6, 1, 128, 40, 200, 65},
+        {1, 1, 64, 130, 0, 1}, {16, 2, 72, 3, 129, 64},
+    };
+    for (const AttentionCase& c : cases) {
+      const AttentionData data(c, 1.0f, 15);
+      const std::vector<float> got = data.Run(nullptr);
+      ExpectAttentionClose(data, got);
+      EXPECT_TRUE(SameBits(data.Run(&pool), got)) << c;
+    }
   }
 }
 
 TEST(Ops, AttentionSimdPeakedScoresStayFinite) {
   SKIP_WITHOUT_AVX2();
-  IsaScope isa(Isa::kAvx2);
-  // q of amplitude 40: scores spread over hundreds, so the running max jumps
-  // and most weights underflow to 0. Only the double oracle applies (the f16
-  // rounding of q moves such scores by whole units); float scores carry an
-  // absolute error ~ sqrt(head_dim) ulp of |scale q||k| ~ 1e-5, relative in
-  // the weights. Bound: 1e-4.
-  for (const AttentionCase& c :
-       {AttentionCase{9, 3, 64, 20, 300, 0}, AttentionCase{4, 1, 256, 3, 500, 16}}) {
-    const AttentionData data(c, 40.0f, 16);
-    const std::vector<float> got = data.Run(nullptr), exact = data.Exact();
-    for (int64_t i = 0; i < c.n_q; ++i) {
-      for (int64_t j = 0; j < c.n_head * c.head_dim; ++j) {
-        const int64_t at = i * data.out_stride + j;
-        ASSERT_LE(std::fabs(got[at] - exact[at]), 1e-4f) << c << " query " << i << " at " << j;
+  for (Isa simd : AttentionIsas()) {
+    SCOPED_TRACE(std::string(IsaName(simd)));
+    IsaScope isa(simd);
+    // q of amplitude 40: scores spread over hundreds, so the running max jumps
+    // and most weights underflow to 0. Only the double oracle applies (the f16
+    // rounding of q moves such scores by whole units); float scores carry an
+    // absolute error ~ sqrt(head_dim) ulp of |scale q||k| ~ 1e-5, relative in
+    // the weights. Bound: 1e-4.
+    for (const AttentionCase& c :
+         {AttentionCase{9, 3, 64, 20, 300, 0}, AttentionCase{4, 1, 256, 3, 500, 16}}) {
+      const AttentionData data(c, 40.0f, 16);
+      const std::vector<float> got = data.Run(nullptr), exact = data.Exact();
+      for (int64_t i = 0; i < c.n_q; ++i) {
+        for (int64_t j = 0; j < c.n_head * c.head_dim; ++j) {
+          const int64_t at = i * data.out_stride + j;
+          ASSERT_LE(std::fabs(got[at] - exact[at]), 1e-4f) << c << " query " << i << " at " << j;
+        }
       }
     }
   }

@@ -32,4 +32,13 @@ void AttentionRows(const AttentionArgs& args, int64_t q_begin, int64_t q_end, in
                    int64_t h_end);
 
 }  // namespace avx2
+
+// attention_avx512.cc: the same contract as avx2::AttentionRows, for
+// head_dim a multiple of 16 up to 256 (AttentionSupports).
+namespace avx512 {
+bool AttentionSupports(int64_t head_dim);
+int64_t AttentionMaxRows(int64_t head_dim);
+void AttentionRows(const AttentionArgs& args, int64_t q_begin, int64_t q_end, int64_t h_begin,
+                   int64_t h_end);
+}  // namespace avx512
 }  // namespace kiln::kernels::cpu
