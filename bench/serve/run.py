@@ -22,6 +22,8 @@ plain HTTP (streamed chat completions, temperature 0):
 Prints one JSON document: kiln{...}, llama_cpp{...}, and
   scaling_8_vs_1      Kiln's 8-stream aggregate tokens/s / its 1-stream (target >= 3);
   second_turn_ms      Kiln's second-turn first token (target < 50 ms);
+  constraint_cost     1 - Kiln's decode tokens/s under a JSON Schema (response_format)
+                      / free text, one stream (target < 0.10);
   ratio_at_N          Kiln / llama.cpp aggregate tokens/s per concurrency.
 """
 import argparse
@@ -67,11 +69,11 @@ def wait_http(port, path, headers, timeout=120):
     raise RuntimeError(f"server on {port} did not come up")
 
 
-def stream_chat(port, model, messages, max_tokens, headers):
+def stream_chat(port, model, messages, max_tokens, headers, extra=None):
     """One streamed chat completion: (seconds to first token, completion tokens, total seconds)."""
     body = json.dumps({"model": model, "messages": messages, "max_tokens": max_tokens,
                        "temperature": 0, "stream": True,
-                       "stream_options": {"include_usage": True}})
+                       "stream_options": {"include_usage": True}, **(extra or {})})
     start = time.perf_counter()
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     c.request("POST", "/v1/chat/completions", body=body,
@@ -165,6 +167,29 @@ def persona_round(port, model, headers, salt):
     return first, second, miss
 
 
+STORY_SCHEMA = {"type": "object",
+                "properties": {"title": {"type": "string", "maxLength": 60},
+                               "story": {"type": "string", "maxLength": 2000}},
+                "required": ["title", "story"]}
+
+
+def constrained_round(port, model, args, headers):
+    """Decode tokens/s of one stream, free text vs constrained by a JSON Schema
+    (response_format json_schema): what the token mask costs."""
+    msgs = [{"role": "user", "content": "Write a short story about a lighthouse."}]
+    out = {}
+    for name, extra in [("free", None),
+                        ("json_schema", {"response_format": {"type": "json_schema", "json_schema": {
+                            "name": "story", "schema": STORY_SCHEMA}}})]:
+        rates = []
+        for _ in range(args.runs):
+            first, tokens, total = stream_chat(port, model, msgs, 128, headers, extra)
+            rates.append((tokens - 1) / max(total - first, 1e-9))
+        out[name + "_decode_tokens_per_s"] = statistics.median(rates)
+    out["constraint_cost"] = 1 - out["json_schema_decode_tokens_per_s"] / out["free_decode_tokens_per_s"]
+    return out
+
+
 def run_server_bench(port, model, args, headers):
     out = {"concurrency": {}}
     for n in args.streams:
@@ -216,6 +241,7 @@ def main():
     try:
         wait_http(port, "/v1/models", headers)
         result["kiln"] = run_server_bench(port, "bench", args, headers)
+        result["kiln"]["constrained"] = constrained_round(port, "bench", args, headers)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -245,6 +271,7 @@ def main():
     if "1" in k and "8" in k:
         result["scaling_8_vs_1"] = k["8"]["tokens_per_s"] / k["1"]["tokens_per_s"]
     result["second_turn_ms"] = result["kiln"]["persona"]["second_turn_ms"]
+    result["constraint_cost"] = result["kiln"]["constrained"]["constraint_cost"]
     peer = result.get("llama_cpp", {}).get("concurrency")
     if peer:
         for n in k:

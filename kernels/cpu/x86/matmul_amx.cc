@@ -79,16 +79,13 @@ struct Legacy {
   using Block = B;
   static constexpr int kValues = 32, kK = 32, kPieces = 1;
   static constexpr bool kSigned = !kMin, kOffset = kMin;
-  static void Decode(const Block& b, uint8_t* a, int64_t, float* f, float* g, int64_t) {
+  // f = d and g = m are gathered for 16 rows at once (GatherScales).
+  static constexpr bool kGatherScales = true;
+  static void Decode(const Block& b, uint8_t* a, int64_t, float*, float*, int64_t) {
     __m256i q = Nibbles32(b.qs);
     if constexpr (kFifth) q = AddFifthBit(q, b.qh);
-    if constexpr (kMin) {
-      g[0] = H2F(b.m);
-    } else {
-      q = _mm256_sub_epi8(q, _mm256_set1_epi8(kFifth ? 16 : 8));
-    }
+    if constexpr (!kMin) q = _mm256_sub_epi8(q, _mm256_set1_epi8(kFifth ? 16 : 8));
     Store32(a, q);
-    f[0] = H2F(b.d);
   }
 };
 using Q4_0 = Legacy<BlockQ4_0, false, false>;
@@ -100,11 +97,27 @@ struct Q8_0 {
   using Block = BlockQ8_0;
   static constexpr int kValues = 32, kK = 32, kPieces = 1;
   static constexpr bool kSigned = true, kOffset = false;
-  static void Decode(const Block& b, uint8_t* a, int64_t, float* f, float*, int64_t) {
+  static constexpr bool kGatherScales = true;
+  static void Decode(const Block& b, uint8_t* a, int64_t, float*, float*, int64_t) {
     std::memcpy(a, b.qs, 32);
-    f[0] = H2F(b.d);
   }
 };
+
+// The f16 d (and m, for the types with a minimum: the next two bytes) that
+// start block p of 16 rows row_bytes apart, for rows < nr, into f[0..16)
+// (g[0..16)); 0 for the rows past nr.
+template <bool kMin>
+void GatherScales(const uint8_t* first, size_t row_bytes, int nr, float* f, float* g) {
+  const __m512i rows =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const __mmask16 live = static_cast<__mmask16>((1u << nr) - 1);
+  const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, rows, first, 1);
+  _mm512_storeu_ps(f, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words)));
+  if constexpr (kMin) {
+    _mm512_storeu_ps(g, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(words, 16))));
+  }
+}
 
 // Q4_K and Q5_K: sub-block j's codes are the low (even j) or high (odd j)
 // nibbles of qs[32 * (j / 2) ...], plus bit j of qh[0..32) for Q5_K.
@@ -112,7 +125,7 @@ template <typename B, bool kFifth>
 struct KQuant45 {
   using Block = B;
   static constexpr int kValues = kQK_K, kK = 32, kPieces = 8;
-  static constexpr bool kSigned = false, kOffset = true;
+  static constexpr bool kSigned = false, kOffset = true, kGatherScales = false;
   static void Decode(const Block& b, uint8_t* a, int64_t a_stride, float* f, float* g,
                      int64_t fg_stride) {
     uint8_t sc[8], m[8];
@@ -148,7 +161,7 @@ using Q5_K = KQuant45<BlockQ5_K, true>;
 struct Q6_K {
   using Block = BlockQ6_K;
   static constexpr int kValues = kQK_K, kK = 16, kPieces = 16;
-  static constexpr bool kSigned = true, kOffset = false;
+  static constexpr bool kSigned = true, kOffset = false, kGatherScales = false;
   static void Decode(const Block& b, uint8_t* a, int64_t a_stride, float* f, float*,
                      int64_t fg_stride) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
@@ -264,6 +277,13 @@ void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const u
         gs[p * kTile + r] = 0.0f;
       }
     }
+    if constexpr (T::kGatherScales) {
+      for (int64_t p = 0; p < pieces; ++p) {
+        GatherScales<T::kOffset>(w + rg * row_bytes + p * sizeof(typename T::Block), row_bytes, nr,
+                                 fs + p * kTile, gs + p * kTile);
+      }
+    }
+
     for (int64_t grp = 0; grp < groups; ++grp) {
       const uint8_t* pg = panel + grp * blocks32 * kPanelBlockBytes;
       __m512 acc[kTile];
