@@ -150,31 +150,45 @@ kernels::cpu::RowSource GluRows::Source() const {
   return {make, this};
 }
 
-void StoreAndAttend(KvCache& cache, int64_t layer, int64_t pos0, int64_t T,
+void StoreAndAttend(std::span<const SequenceInput> seqs, const BatchLayout& b, int64_t layer,
                     const AttentionShape& shape, const float* q, const float* k, const float* v,
                     int64_t window, float scale, float* out) {
-  const int64_t q_dim = shape.n_head * shape.head_dim, kv_dim = cache.kv_dim();
-  for (int64_t t = 0; t < T; ++t) cache.Store(layer, pos0 + t, &k[t * kv_dim], &v[t * kv_dim]);
-  kernels::cpu::AttentionArgs a;
-  a.q = q;
-  a.q_stride = q_dim;
-  const KvPool& pool = cache.pool();
-  a.k = pool.LayerK(layer);
-  a.v = pool.LayerV(layer);
-  a.kv_stride = kv_dim;
-  a.pages = cache.pages().data();
-  a.page_size = pool.page_size();
-  a.page_stride = pool.page_elems();
-  a.n_head = shape.n_head;
-  a.n_head_kv = shape.n_head_kv;
-  a.head_dim = shape.head_dim;
-  a.n_q = T;
-  a.pos0 = pos0;
-  a.window = window;
-  a.scale = scale;
-  a.out = out;
-  a.out_stride = q_dim;
-  kernels::cpu::Attention(a, &kernels::cpu::WorkerPool::Default());
+  const int64_t q_dim = shape.n_head * shape.head_dim, kv_dim = shape.n_head_kv * shape.head_dim;
+  kernels::cpu::AttentionArgs one[8];
+  std::vector<kernels::cpu::AttentionArgs> many;
+  kernels::cpu::AttentionArgs* args = one;
+  if (seqs.size() > 8) {
+    many.resize(seqs.size());
+    args = many.data();
+  }
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    KvCache& cache = *seqs[i].cache;
+    const int64_t t0 = b.begin[i], T = b.begin[i + 1] - t0, pos0 = cache.size();
+    for (int64_t t = 0; t < T; ++t) {
+      cache.Store(layer, pos0 + t, &k[(t0 + t) * kv_dim], &v[(t0 + t) * kv_dim]);
+    }
+    kernels::cpu::AttentionArgs& a = args[i];
+    const KvPool& pool = cache.pool();
+    a = {};
+    a.q = q + t0 * q_dim;
+    a.q_stride = q_dim;
+    a.k = pool.LayerK(layer);
+    a.v = pool.LayerV(layer);
+    a.kv_stride = kv_dim;
+    a.pages = cache.pages().data();
+    a.page_size = pool.page_size();
+    a.page_stride = pool.page_elems();
+    a.n_head = shape.n_head;
+    a.n_head_kv = shape.n_head_kv;
+    a.head_dim = shape.head_dim;
+    a.n_q = T;
+    a.pos0 = pos0;
+    a.window = window;
+    a.scale = scale;
+    a.out = out + t0 * q_dim;
+    a.out_stride = q_dim;
+  }
+  kernels::cpu::AttentionBatch({args, seqs.size()}, &kernels::cpu::WorkerPool::Default());
 }
 
 }  // namespace kiln::engine

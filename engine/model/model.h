@@ -101,15 +101,17 @@ Result<std::unique_ptr<Model>> CreateModel(const GgufFile& file);
 
 // ---- used by the architecture files ----
 
-// The attention step of a batch of T tokens at positions pos0..., once their
-// Q, K and V rows ([T, n_head * head_dim], [T, n_head_kv * head_dim]) are
-// projected and rotated: stores K and V in `cache` at layer `layer`, then
-// every query attends to its cached positions (the last `window` of them when
-// window > 0) on the executor's worker pool; out is [T, n_head * head_dim].
+// The attention step of a batch, once the Q, K and V rows of its T tokens
+// ([T, n_head * head_dim], [T, n_head_kv * head_dim], in BatchLayout order)
+// are projected and rotated: stores each sequence's K and V in its cache at
+// layer `layer` from position cache->size(), then every query attends to its
+// own sequence's cached positions (the last `window` of them when window > 0),
+// all sequences as one parallel step on the executor's worker pool; out is
+// [T, n_head * head_dim].
 struct AttentionShape {
   int64_t n_head, n_head_kv, head_dim;
 };
-void StoreAndAttend(KvCache& cache, int64_t layer, int64_t pos0, int64_t T,
+void StoreAndAttend(std::span<const SequenceInput> seqs, const BatchLayout& b, int64_t layer,
                     const AttentionShape& shape, const float* q, const float* k, const float* v,
                     int64_t window, float scale, float* out);
 

@@ -208,12 +208,8 @@ class Gemma3Model final : public Model {
       }
     }
     // A sliding layer sees the last `window` positions, each query its own.
-    for (size_t i = 0; i < seqs.size(); ++i) {
-      const int64_t t0 = b.begin[i], n = b.begin[i + 1] - t0;
-      StoreAndAttend(*seqs[i].cache, il, seqs[i].cache->size(), n, {p_.n_head, p_.n_head_kv, hd},
-                     &s.q[t0 * q_dim], &s.k[t0 * kv_dim], &s.v[t0 * kv_dim],
-                     l.sliding ? p_.window : 0, 1.0f, &s.attn[t0 * q_dim]);
-    }
+    StoreAndAttend(seqs, b, il, {p_.n_head, p_.n_head_kv, hd}, s.q.data(), s.k.data(), s.v.data(),
+                   l.sliding ? p_.window : 0, 1.0f, s.attn.data());
   }
 
   Gemma3Params p_{};

@@ -181,12 +181,8 @@ class LlamaModel final : public Model {
         cpu::RopeAdjacentApply(&s.k[t * kv_dim + h * hd], p_.rot_dim, c, sn);
       }
     }
-    for (size_t i = 0; i < seqs.size(); ++i) {
-      const int64_t t0 = b.begin[i], n = b.begin[i + 1] - t0;
-      StoreAndAttend(*seqs[i].cache, il, seqs[i].cache->size(), n, {p_.n_head, p_.n_head_kv, hd},
-                     &s.q[t0 * q_dim], &s.k[t0 * kv_dim], &s.v[t0 * kv_dim], 0,
-                     1.0f / std::sqrt(static_cast<float>(hd)), &s.attn[t0 * q_dim]);
-    }
+    StoreAndAttend(seqs, b, il, {p_.n_head, p_.n_head_kv, hd}, s.q.data(), s.k.data(), s.v.data(),
+                   0, 1.0f / std::sqrt(static_cast<float>(hd)), s.attn.data());
   }
 
   LlamaParams p_{};

@@ -27,32 +27,30 @@ const uint16_t* KvRow(const AttentionArgs& a, const uint16_t* base, int64_t t) {
   return base + a.pages[t / a.page_size] * a.page_stride + (t % a.page_size) * a.kv_stride;
 }
 
-// The reference: AttentionF16Ref for every (query, head), one task each. A
-// paged cache's rows are first copied together (the same f16 values, so the
-// same bits as a contiguous cache).
-void AttentionScalar(const AttentionArgs& a, WorkerPool* pool) {
+// The reference: AttentionF16Ref for one (query, head). A paged cache's rows
+// are first copied together (the same f16 values, so the same bits as a
+// contiguous cache).
+void AttentionScalarTask(const AttentionArgs& a, int64_t task) {
   const int64_t group = a.n_head / a.n_head_kv, hd = a.head_dim;
-  RunTasks(a.n_q * a.n_head, pool, [&](int64_t task, int) {
-    const int64_t i = task / a.n_head, h = task % a.n_head;
-    const int64_t pos = a.pos0 + i;
-    const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
-    const int64_t kvh = h / group, n_keys = pos + 1 - first;
-    const float* q = a.q + i * a.q_stride + h * hd;
-    float* out = a.out + i * a.out_stride + h * hd;
-    if (a.pages == nullptr) {
-      AttentionF16Ref(q, a.k + first * a.kv_stride + kvh * hd, a.v + first * a.kv_stride + kvh * hd,
-                      n_keys, hd, a.kv_stride, a.scale, out);
-      return;
-    }
-    thread_local std::vector<uint16_t> k, v;
-    k.resize(static_cast<size_t>(n_keys * hd));
-    v.resize(static_cast<size_t>(n_keys * hd));
-    for (int64_t t = 0; t < n_keys; ++t) {
-      std::copy_n(KvRow(a, a.k, first + t) + kvh * hd, hd, &k[static_cast<size_t>(t * hd)]);
-      std::copy_n(KvRow(a, a.v, first + t) + kvh * hd, hd, &v[static_cast<size_t>(t * hd)]);
-    }
-    AttentionF16Ref(q, k.data(), v.data(), n_keys, hd, hd, a.scale, out);
-  });
+  const int64_t i = task / a.n_head, h = task % a.n_head;
+  const int64_t pos = a.pos0 + i;
+  const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
+  const int64_t kvh = h / group, n_keys = pos + 1 - first;
+  const float* q = a.q + i * a.q_stride + h * hd;
+  float* out = a.out + i * a.out_stride + h * hd;
+  if (a.pages == nullptr) {
+    AttentionF16Ref(q, a.k + first * a.kv_stride + kvh * hd, a.v + first * a.kv_stride + kvh * hd,
+                    n_keys, hd, a.kv_stride, a.scale, out);
+    return;
+  }
+  thread_local std::vector<uint16_t> k, v;
+  k.resize(static_cast<size_t>(n_keys * hd));
+  v.resize(static_cast<size_t>(n_keys * hd));
+  for (int64_t t = 0; t < n_keys; ++t) {
+    std::copy_n(KvRow(a, a.k, first + t) + kvh * hd, hd, &k[static_cast<size_t>(t * hd)]);
+    std::copy_n(KvRow(a, a.v, first + t) + kvh * hd, hd, &v[static_cast<size_t>(t * hd)]);
+  }
+  AttentionF16Ref(q, k.data(), v.data(), n_keys, hd, hd, a.scale, out);
 }
 
 // The streaming kernel. A task is a block of consecutive queries times a run
@@ -68,13 +66,22 @@ void AttentionScalar(const AttentionArgs& a, WorkerPool* pool) {
 // Chosen per call, never per task, so the split still changes no bit.
 constexpr int64_t kMinQueriesAvx512 = 4;
 
-void AttentionSimd(const AttentionArgs& a, WorkerPool* pool) {
+// How one call's work is cut into tasks.
+struct AttentionPlan {
+  const AttentionArgs* a;
+  bool scalar, wide;
+  int64_t heads, qb, head_runs, q_blocks;
+  int64_t tasks() const { return scalar ? a->n_q * a->n_head : q_blocks * head_runs; }
+};
+
+AttentionPlan Plan(const AttentionArgs& a, int threads) {
+  AttentionPlan p{&a, ActiveIsa() == Isa::kScalar, false, 1, 1, 1, 1};
+  if (p.scalar) return p;
   const int64_t group = a.n_head / a.n_head_kv;
-  const bool wide = ActiveIsa() >= Isa::kAvx512 && a.n_q >= kMinQueriesAvx512 &&
-                    avx512::AttentionSupports(a.head_dim);
+  p.wide = ActiveIsa() >= Isa::kAvx512 && a.n_q >= kMinQueriesAvx512 &&
+           avx512::AttentionSupports(a.head_dim);
   const int64_t max_rows =
-      wide ? avx512::AttentionMaxRows(a.head_dim) : avx2::AttentionMaxRows(a.head_dim);
-  const int64_t threads = pool == nullptr ? 1 : pool->threads();
+      p.wide ? avx512::AttentionMaxRows(a.head_dim) : avx2::AttentionMaxRows(a.head_dim);
   auto queries_per_task = [&](int64_t heads) { return std::max<int64_t>(1, max_rows / heads); };
   auto tasks_for = [&](int64_t heads) {
     const int64_t qb = queries_per_task(heads);
@@ -90,20 +97,28 @@ void AttentionSimd(const AttentionArgs& a, WorkerPool* pool) {
   while (heads > 1 && threads > 1 && tasks_for(heads) < 2 * threads) {
     heads = next_divisor_below(heads);
   }
-  const int64_t qb = queries_per_task(heads);
-  const int64_t head_runs = a.n_head / heads;
-  const int64_t q_blocks = (a.n_q + qb - 1) / qb;
-  RunTasks(q_blocks * head_runs, pool, [&](int64_t task, int) {
-    // Last query blocks first: under causal masking they have the most keys.
-    const int64_t q_begin = (q_blocks - 1 - task / head_runs) * qb;
-    const int64_t h_begin = task % head_runs * heads;
-    const int64_t q_end = std::min(q_begin + qb, a.n_q);
-    if (wide) {
-      avx512::AttentionRows(a, q_begin, q_end, h_begin, h_begin + heads);
-    } else {
-      avx2::AttentionRows(a, q_begin, q_end, h_begin, h_begin + heads);
-    }
-  });
+  p.heads = heads;
+  p.qb = queries_per_task(heads);
+  p.head_runs = a.n_head / heads;
+  p.q_blocks = (a.n_q + p.qb - 1) / p.qb;
+  return p;
+}
+
+void RunTask(const AttentionPlan& p, int64_t task) {
+  const AttentionArgs& a = *p.a;
+  if (p.scalar) {
+    AttentionScalarTask(a, task);
+    return;
+  }
+  // Last query blocks first: under causal masking they have the most keys.
+  const int64_t q_begin = (p.q_blocks - 1 - task / p.head_runs) * p.qb;
+  const int64_t h_begin = task % p.head_runs * p.heads;
+  const int64_t q_end = std::min(q_begin + p.qb, a.n_q);
+  if (p.wide) {
+    avx512::AttentionRows(a, q_begin, q_end, h_begin, h_begin + p.heads);
+  } else {
+    avx2::AttentionRows(a, q_begin, q_end, h_begin, h_begin + p.heads);
+  }
 }
 
 }  // namespace
@@ -132,16 +147,27 @@ void GeGluTanh(const float* x, const float* g, float* y, int64_t n) {
   }
 }
 
-void Attention(const AttentionArgs& a, WorkerPool* pool) {
-  if (a.n_q <= 0 || a.n_head <= 0) return;
-  KILN_CHECK(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0)
-      << "n_head " << a.n_head << ", n_head_kv " << a.n_head_kv;
-  if (ActiveIsa() == Isa::kScalar) {
-    AttentionScalar(a, pool);
-    return;
+void Attention(const AttentionArgs& a, WorkerPool* pool) { AttentionBatch({&a, 1}, pool); }
+
+void AttentionBatch(std::span<const AttentionArgs> calls, WorkerPool* pool) {
+  const int threads = pool == nullptr ? 1 : pool->threads();
+  AttentionPlan one[8];
+  std::vector<AttentionPlan> many;
+  AttentionPlan* plans = one;
+  if (calls.size() > 8) {
+    many.resize(calls.size());
+    plans = many.data();
   }
-  KILN_CHECK(a.head_dim > 0 && a.head_dim <= avx2::kMaxHeadDim) << "head_dim " << a.head_dim;
-  AttentionSimd(a, pool);
+  int64_t total = 0;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    plans[i] = Plan(calls[i], threads);
+    total += plans[i].tasks();
+  }
+  RunTasks(total, pool, [&](int64_t task, int) {
+    size_t i = 0;
+    while (task >= plans[i].tasks()) task -= plans[i++].tasks();
+    RunTask(plans[i], task);
+  });
 }
 
 }  // namespace kiln::kernels::cpu

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 namespace kiln::kernels::cpu {
 
@@ -52,5 +53,9 @@ struct AttentionArgs {
 };
 // Spreads (query, head) work over `pool` (null: the calling thread).
 void Attention(const AttentionArgs& args, WorkerPool* pool);
+// Several independent calls (the sequences of a batch) as one parallel step:
+// each call's tasks as Attention would cut them, all handed to the pool at
+// once. The same bits as the calls one by one.
+void AttentionBatch(std::span<const AttentionArgs> calls, WorkerPool* pool);
 
 }  // namespace kiln::kernels::cpu

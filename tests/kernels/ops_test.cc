@@ -416,6 +416,27 @@ TEST(Ops, AttentionThroughAPageTableGivesTheSameBits) {
   }
 }
 
+// Several calls as one step give the bits of the calls one by one.
+TEST(Ops, AttentionBatchEqualsTheCallsOneByOne) {
+  std::vector<Isa> isas = {Isa::kScalar};
+  if (DetectedIsa() >= Isa::kAvx2) {
+    for (Isa i : AttentionIsas()) isas.push_back(i);
+  }
+  WorkerPool pool(2);
+  for (Isa which : isas) {
+    IsaScope isa(which);
+    const AttentionData d1({9, 3, 64, 1, 40, 0}, 1.0f, 31), d2({9, 3, 64, 12, 7, 0}, 1.0f, 32),
+        d3({9, 3, 64, 1, 90, 0}, 1.0f, 33);
+    const std::vector<float> w1 = d1.Run(&pool), w2 = d2.Run(&pool), w3 = d3.Run(&pool);
+    std::vector<float> g1(w1.size(), NAN), g2(w2.size(), NAN), g3(w3.size(), NAN);
+    const AttentionArgs calls[] = {d1.Args(g1.data()), d2.Args(g2.data()), d3.Args(g3.data())};
+    AttentionBatch(calls, &pool);
+    EXPECT_TRUE(SameBits(g1, w1)) << IsaName(which);
+    EXPECT_TRUE(SameBits(g2, w2)) << IsaName(which);
+    EXPECT_TRUE(SameBits(g3, w3)) << IsaName(which);
+  }
+}
+
 TEST(Ops, AttentionScalarDispatchIsTheReferenceLoop) {
   IsaScope isa(Isa::kScalar);
   WorkerPool pool(2);
