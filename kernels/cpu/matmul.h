@@ -63,6 +63,9 @@ class QuantizedRows {
   // The rows packed for AMX tiles (Isa::kAmx, batches of 4 rows
   // or more, weight types with a tile kernel); null otherwise.
   const uint8_t* panel() const { return has_panel_ ? panel_.data() : nullptr; }
+  // The rows laid out for the AVX-512 column kernels (batches of 2-8 rows
+  // for weight types that have one); null otherwise.
+  const uint8_t* cols_layout() const { return has_cols_ ? col_layout_.data() : nullptr; }
 
  private:
   // row_at(b, scratch) -> row b's floats (scratch holds cols floats).
@@ -75,6 +78,8 @@ class QuantizedRows {
   std::vector<uint8_t> data_;
   bool has_panel_ = false;
   std::vector<uint8_t> panel_;
+  bool has_cols_ = false;
+  std::vector<uint8_t> col_layout_;
 };
 
 // One product of a batch: y[b * ldy + r] = W[r] . x[b] for r < rows, b < x.n().

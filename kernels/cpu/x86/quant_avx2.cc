@@ -619,4 +619,164 @@ void DotF16(const void* w, const uint8_t* const* x, int nc, int64_t n, float* ou
   ByCols(nc, [&](auto c) { DotFloatN<decltype(c)::value, true>(w, x, n, out); });
 }
 
+#ifdef KILN_HAVE_DECODE512
+// ---- AVX-512 column kernels ----
+// Products of one weight row with a few activation rows (matmul.cc sends
+// batches of 2 or 3: the decode step of a few chats at once). Each pair of weight blocks is
+// unpacked once into a vector of 64 unsigned codes and meets every column's
+// 64 codes with one vpdpbusd; the columns come pre-laid out (PackCols): per
+// block pair, the 64 codes, the scales spread over the two halves of a
+// vector, and d * sum(codes) / 8 the same way, so the weight's offset or
+// minimum (g) joins with one multiply-add per lane. Signed formats are made
+// unsigned (+8, +16, +128) and the offset subtracted the same way:
+//   row . x = sum over blocks of f * d_x * sum(q_u x) + g * d_x * sum(x).
+namespace {
+
+constexpr size_t kColBytes = 64 + 2 * 64;  // codes, spread d, spread d * sum / 8
+
+// Lanes 0-7 = a, lanes 8-15 = b.
+__m512 Spread(float a, float b) {
+  return _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(a), _mm512_set1_ps(b));
+}
+
+// Per weight format: the unsigned codes of blocks i and i + 1 (i + 1 < nb, or
+// zeros), and their f and g.
+struct Q4_1 {
+  using Block = BlockQ4_1;
+  static __m512i Codes(const Block* w, int64_t i, bool second) {
+    static const uint8_t kZero[16] = {};
+    return Nibbles2(w[i].qs, second ? w[i + 1].qs : kZero);
+  }
+  static float F(const Block& b) { return H2F(b.d); }
+  static float G(const Block& b) { return H2F(b.m); }
+};
+
+struct Q5_0 {
+  using Block = BlockQ5_0;
+  static __m512i Codes(const Block* w, int64_t i, bool second) {
+    static const uint8_t kZero[16] = {};
+    const __m512i q = Nibbles2(w[i].qs, second ? w[i + 1].qs : kZero);
+    uint32_t h0, h1 = 0;
+    std::memcpy(&h0, w[i].qh, 4);
+    if (second) std::memcpy(&h1, w[i + 1].qh, 4);
+    const __mmask64 bits = static_cast<__mmask64>(h0) | static_cast<__mmask64>(h1) << 32;
+    return _mm512_mask_add_epi8(q, bits, q, _mm512_set1_epi8(16));
+  }
+  static float F(const Block& b) { return H2F(b.d); }
+  static float G(const Block& b) { return -16.0f * H2F(b.d); }
+};
+
+struct Q8_0 {
+  using Block = BlockQ8_0;
+  static __m512i Codes(const Block* w, int64_t i, bool second) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].qs));
+    const __m256i hi = second ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i + 1].qs))
+                              : _mm256_set1_epi8(static_cast<char>(0x80));  // 0 once flipped
+    const __m512i q = _mm512_inserti64x4(_mm512_zextsi256_si512(lo), hi, 1);
+    return _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+  static float F(const Block& b) { return H2F(b.d); }
+  static float G(const Block& b) { return -128.0f * H2F(b.d); }
+};
+
+template <typename T, int NC>
+void ColsN(const void* w_row, const uint8_t* cols, int64_t n, float* out) {
+  const auto* w = static_cast<const typename T::Block*>(w_row);
+  const int64_t nb = n / 32, pairs = (nb + 1) / 2;
+  __m512 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t q = 0; q < pairs; ++q) {
+    const int64_t i = 2 * q;
+    const bool second = i + 1 < nb;
+    const __m512i wv = T::Codes(w, i, second);
+    const __m512 f = Spread(T::F(w[i]), second ? T::F(w[i + 1]) : 0.0f);
+    const __m512 g = Spread(T::G(w[i]), second ? T::G(w[i + 1]) : 0.0f);
+    const uint8_t* xq = cols + q * NC * kColBytes;
+#pragma GCC unroll 8
+    for (int c = 0; c < NC; ++c) {
+      const uint8_t* x = xq + c * kColBytes;
+      const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv, _mm512_loadu_si512(x));
+      const __m512 dx = _mm512_loadu_ps(reinterpret_cast<const float*>(x + 64));
+      const __m512 sx = _mm512_loadu_ps(reinterpret_cast<const float*>(x + 128));
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(f, dx), acc[c]);
+      acc[c] = _mm512_fmadd_ps(g, sx, acc[c]);
+    }
+  }
+  for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
+}
+
+template <typename T>
+void Cols(const void* w_row, const uint8_t* cols, int nc, int64_t n, float* out) {
+  switch (nc) {
+    case 2:
+      return ColsN<T, 2>(w_row, cols, n, out);
+    case 3:
+      return ColsN<T, 3>(w_row, cols, n, out);
+    case 4:
+      return ColsN<T, 4>(w_row, cols, n, out);
+    case 5:
+      return ColsN<T, 5>(w_row, cols, n, out);
+    case 6:
+      return ColsN<T, 6>(w_row, cols, n, out);
+    case 7:
+      return ColsN<T, 7>(w_row, cols, n, out);
+    default:
+      return ColsN<T, 8>(w_row, cols, n, out);
+  }
+}
+
+}  // namespace
+
+size_t ColsBytes(int64_t nc, int64_t n) {
+  return static_cast<size_t>((n / 32 + 1) / 2 * nc) * kColBytes;
+}
+
+void PackCols(bool q8_1, const uint8_t* x, size_t row_bytes, int nc, int64_t n, uint8_t* cols) {
+  const int64_t nb = n / 32, pairs = (nb + 1) / 2;
+  const size_t block_bytes = q8_1 ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
+  const size_t qs_at = q8_1 ? 4 : 2;
+  for (int64_t q = 0; q < pairs; ++q) {
+    for (int c = 0; c < nc; ++c) {
+      uint8_t* dst = cols + (q * nc + c) * kColBytes;
+      float d[2] = {0, 0}, s[2] = {0, 0};
+      for (int h = 0; h < 2; ++h) {
+        const int64_t i = 2 * q + h;
+        if (i >= nb) {
+          std::memset(dst + 32 * h, 0, 32);
+          continue;
+        }
+        const uint8_t* blk = x + c * row_bytes + i * block_bytes;
+        uint16_t dh;
+        std::memcpy(&dh, blk, 2);
+        d[h] = H2F(dh);
+        const auto* qs = reinterpret_cast<const int8_t*>(blk + qs_at);
+        std::memcpy(dst + 32 * h, qs, 32);
+        int sum = 0;
+        for (int k = 0; k < 32; ++k) sum += qs[k];
+        if (q8_1) {  // the dots of Q4_1/Q5_1 use the block's stored f16 d * sum
+          uint16_t sh;
+          std::memcpy(&sh, blk + 2, 2);
+          s[h] = H2F(sh);
+        } else {
+          s[h] = d[h] * static_cast<float>(sum);
+        }
+      }
+      _mm512_storeu_ps(reinterpret_cast<float*>(dst + 64), Spread(d[0], d[1]));
+      _mm512_storeu_ps(reinterpret_cast<float*>(dst + 128), Spread(s[0] / 8, s[1] / 8));
+    }
+  }
+}
+
+void ColsQ4_1(const void* w, const uint8_t* cols, int nc, int64_t n, float* out) {
+  Cols<Q4_1>(w, cols, nc, n, out);
+}
+void ColsQ5_0(const void* w, const uint8_t* cols, int nc, int64_t n, float* out) {
+  Cols<Q5_0>(w, cols, nc, n, out);
+}
+void ColsQ8_0(const void* w, const uint8_t* cols, int nc, int64_t n, float* out) {
+  Cols<Q8_0>(w, cols, nc, n, out);
+}
+
+#endif  // KILN_HAVE_DECODE512
+
 }  // namespace kiln::kernels::cpu::KILN_X86_NS

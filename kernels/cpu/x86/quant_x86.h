@@ -38,6 +38,18 @@ KILN_DECLARE_QUANT_KERNELS(avx512)
 
 #undef KILN_DECLARE_QUANT_KERNELS
 
+// AVX-512 VNNI products of a weight row with 2-8 activation rows laid out
+// by PackCols (quant_avx2.cc, built for AVX-512 only): out[c] = W_row . x[c].
+namespace avx512 {
+using ColsFn = void (*)(const void* w_row, const uint8_t* cols, int nc, int64_t n, float* out);
+size_t ColsBytes(int64_t nc, int64_t n);
+// nc quantized activation rows (Q8_0, or Q8_1 when q8_1), row_bytes apart.
+void PackCols(bool q8_1, const uint8_t* x, size_t row_bytes, int nc, int64_t n, uint8_t* cols);
+void ColsQ4_1(const void* w, const uint8_t* cols, int nc, int64_t n, float* out);
+void ColsQ5_0(const void* w, const uint8_t* cols, int nc, int64_t n, float* out);
+void ColsQ8_0(const void* w, const uint8_t* cols, int nc, int64_t n, float* out);
+}  // namespace avx512
+
 // AMX-INT8 tile products (matmul_amx.cc), for batches of activation rows.
 namespace amx {
 // Bytes of the packed activation panel of n rows of `cols` values.
