@@ -1,5 +1,6 @@
 #include "engine/model/model.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "kernels/cpu/ops.h"
@@ -125,6 +126,34 @@ BatchLayout::BatchLayout(std::span<const SequenceInput> seqs) {
       logit_rows.push_back(begin.back() - 1);
       logit_out.push_back(s.logits);
     }
+  }
+}
+
+void DecoderScratch::Resize(const DecoderDims& d, int64_t T, int64_t n_logits) {
+  const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
+  x.resize(n(d.n_embd));
+  q.resize(n(d.n_head * d.head_dim));
+  k.resize(n(d.n_head_kv * d.head_dim));
+  v.resize(n(d.n_head_kv * d.head_dim));
+  attn.resize(n(d.n_head * d.head_dim));
+  o.resize(n(d.n_embd));
+  g.resize(n(d.n_ff));
+  u.resize(n(d.n_ff));
+  h.resize(static_cast<size_t>(n_logits * d.n_embd));
+  logits.resize(static_cast<size_t>(n_logits * d.n_vocab));
+}
+
+void WriteLogits(const BatchLayout& b, const DecoderDims& d, const float* norm, float eps,
+                 const Weight& output, DecoderScratch& s) {
+  const int64_t n = static_cast<int64_t>(b.logit_rows.size()), E = d.n_embd;
+  if (n == 0) return;
+  for (int64_t i = 0; i < n; ++i) {
+    kernels::cpu::RmsNorm(&s.x[b.logit_rows[static_cast<size_t>(i)] * E], norm, eps, E,
+                          &s.h[i * E]);
+  }
+  Project({{&output, s.logits.data()}}, s.h.data(), n);
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy_n(&s.logits[i * d.n_vocab], d.n_vocab, b.logit_out[static_cast<size_t>(i)]);
   }
 }
 

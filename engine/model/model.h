@@ -16,6 +16,7 @@
 #include "base/result.h"
 #include "engine/gguf/gguf_file.h"
 #include "engine/model/kv_cache.h"
+#include "engine/model/weights.h"
 #include "kernels/cpu/matmul.h"
 
 namespace kiln::engine {
@@ -114,6 +115,23 @@ struct AttentionShape {
 void StoreAndAttend(std::span<const SequenceInput> seqs, const BatchLayout& b, int64_t layer,
                     const AttentionShape& shape, const float* q, const float* k, const float* v,
                     int64_t window, float scale, float* out);
+
+// The activations every decoder architecture keeps for a batch of T tokens,
+// row-major [T, width]; architectures add their rotary tables.
+struct DecoderDims {
+  int64_t n_embd, n_head, n_head_kv, head_dim, n_ff, n_vocab;
+};
+struct DecoderScratch {
+  void Resize(const DecoderDims& d, int64_t T, int64_t n_logits);
+  std::vector<float> x, q, k, v, attn, o, g, u;
+  std::vector<float> h, logits;  // the normed rows whose logits are wanted, and those logits
+};
+
+// The logits of the batch's rows that want them (b.logit_rows): the final
+// RMSNorm of each such row of s.x, then `output` ([n_vocab, n_embd]) for all
+// of them as one product, copied to each sequence's logits.
+void WriteLogits(const BatchLayout& b, const DecoderDims& d, const float* norm, float eps,
+                 const Weight& output, DecoderScratch& s);
 
 // Row t = RMSNorm(x[t], w): a Project input fused with its normalisation.
 struct NormedRows {

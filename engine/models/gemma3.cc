@@ -113,27 +113,20 @@ class Gemma3Model final : public Model {
   }
 
  private:
-  // Activations of a batch of T tokens, row-major [T, width]; rotary angles
-  // for the local (sliding) and global bases.
-  struct Scratch {
+  // The shared activations plus rotary angles for the local (sliding) and
+  // global bases.
+  struct Scratch : DecoderScratch {
     void Resize(const Gemma3Params& p, int64_t T, int64_t n_logits) {
-      const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
-      x.resize(n(p.n_embd));
-      h.resize(static_cast<size_t>(n_logits * p.n_embd));  // the normed rows with logits
-      logits.resize(static_cast<size_t>(n_logits * p.n_vocab));
-      q.resize(n(p.n_head * p.head_dim));
-      k.resize(n(p.n_head_kv * p.head_dim));
-      v.resize(n(p.n_head_kv * p.head_dim));
-      attn.resize(n(p.n_head * p.head_dim));
-      o.resize(n(p.n_embd));
-      g.resize(n(p.n_ff));
-      u.resize(n(p.n_ff));
+      DecoderScratch::Resize(Dims(p), T, n_logits);
       for (auto* a : {&cos_local, &sin_local, &cos_global, &sin_global})
-        a->resize(n(p.head_dim / 2));
+        a->resize(static_cast<size_t>(T * p.head_dim / 2));
     }
-    std::vector<float> x, h, logits, q, k, v, attn, o, g, u;
     std::vector<float> cos_local, sin_local, cos_global, sin_global;
   };
+
+  static DecoderDims Dims(const Gemma3Params& p) {
+    return {p.n_embd, p.n_head, p.n_head_kv, p.head_dim, p.n_ff, p.n_vocab};
+  }
 
   void Forward(std::span<const SequenceInput> seqs, const BatchLayout& b, Scratch& s) const {
     namespace cpu = kernels::cpu;
@@ -170,15 +163,7 @@ class Gemma3Model final : public Model {
         for (int64_t i = 0; i < E; ++i) s.x[t * E + i] += o[i];
       }
     }
-    if (n_logits == 0) return;
-    for (int64_t i = 0; i < n_logits; ++i) {
-      cpu::RmsNorm(&s.x[b.logit_rows[static_cast<size_t>(i)] * E], output_norm_.data(), p_.rms_eps,
-                   E, &s.h[i * E]);
-    }
-    Project({{&tok_embd_, s.logits.data()}}, s.h.data(), n_logits);  // tied output projection
-    for (int64_t i = 0; i < n_logits; ++i) {
-      std::copy_n(&s.logits[i * p_.n_vocab], p_.n_vocab, b.logit_out[static_cast<size_t>(i)]);
-    }
+    WriteLogits(b, Dims(p_), output_norm_.data(), p_.rms_eps, tok_embd_, s);  // tied output
   }
 
   void Attention(std::span<const SequenceInput> seqs, const BatchLayout& b, const Gemma3Layer& l,

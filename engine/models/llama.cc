@@ -106,25 +106,19 @@ class LlamaModel final : public Model {
   }
 
  private:
-  // Activations of a batch of T tokens, row-major [T, width].
-  struct Scratch {
+  // The shared activations plus the rotary angles of each token.
+  struct Scratch : DecoderScratch {
     void Resize(const LlamaParams& p, int64_t T, int64_t n_logits) {
-      const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
-      x.resize(n(p.n_embd));
-      h.resize(static_cast<size_t>(n_logits * p.n_embd));  // the normed rows with logits
-      logits.resize(static_cast<size_t>(n_logits * p.n_vocab));
-      q.resize(n(p.n_head * p.head_dim));
-      k.resize(n(p.n_head_kv * p.head_dim));
-      v.resize(n(p.n_head_kv * p.head_dim));
-      attn.resize(n(p.n_head * p.head_dim));
-      o.resize(n(p.n_embd));
-      g.resize(n(p.n_ff));
-      u.resize(n(p.n_ff));
-      cos.resize(n(p.rot_dim / 2));
-      sin.resize(n(p.rot_dim / 2));
+      DecoderScratch::Resize(Dims(p), T, n_logits);
+      cos.resize(static_cast<size_t>(T * p.rot_dim / 2));
+      sin.resize(static_cast<size_t>(T * p.rot_dim / 2));
     }
-    std::vector<float> x, h, logits, q, k, v, attn, o, g, u, cos, sin;
+    std::vector<float> cos, sin;
   };
+
+  static DecoderDims Dims(const LlamaParams& p) {
+    return {p.n_embd, p.n_head, p.n_head_kv, p.head_dim, p.n_ff, p.n_vocab};
+  }
 
   // The batch's tokens (of one or more sequences): the whole network as a
   // recipe of named steps, each over all T tokens at once; attention per
@@ -151,15 +145,7 @@ class LlamaModel final : public Model {
               GluRows{s.g.data(), s.u.data(), F, GluRows::Act::kSilu}.Source(), T);
       for (int64_t i = 0; i < T * E; ++i) s.x[i] += s.o[i];
     }
-    if (n_logits == 0) return;
-    for (int64_t i = 0; i < n_logits; ++i) {
-      cpu::RmsNorm(&s.x[b.logit_rows[static_cast<size_t>(i)] * E], output_norm_.data(), p_.rms_eps,
-                   E, &s.h[i * E]);
-    }
-    Project({{&output_, s.logits.data()}}, s.h.data(), n_logits);
-    for (int64_t i = 0; i < n_logits; ++i) {
-      std::copy_n(&s.logits[i * p_.n_vocab], p_.n_vocab, b.logit_out[static_cast<size_t>(i)]);
-    }
+    WriteLogits(b, Dims(p_), output_norm_.data(), p_.rms_eps, output_, s);
   }
 
   // Q, K, V of the normed input; each sequence's K and V go into its cache

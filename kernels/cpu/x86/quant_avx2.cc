@@ -266,13 +266,34 @@ __m512i DotS8S8x512(__m512i w, __m512i x) {
   return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(w), sx);
 }
 
-float DotQ8_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
-  const auto* w = static_cast<const BlockQ8_0*>(w_row);
+// Q8_0 and Q5_0 weights (signed codes) with Q8_0 activations, two blocks a
+// vector; the two differ only in how a block pair's codes are made.
+template <bool kQ5>
+float DotSignedDecode512(const void* w_row, const uint8_t* x_row, int64_t n) {
+  using Block = std::conditional_t<kQ5, BlockQ5_0, BlockQ8_0>;
+  const auto* w = static_cast<const Block*>(w_row);
   const auto* x = reinterpret_cast<const BlockQ8_0*>(x_row);
   const int64_t nb = n / kQK;
   __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  auto codes = [&](int64_t i) {
+    if constexpr (kQ5) {
+      uint32_t qa, qb;
+      std::memcpy(&qa, w[i].qh, sizeof(qa));
+      std::memcpy(&qb, w[i + 1].qh, sizeof(qb));
+      // The fifth bits of both blocks as one byte mask: code - 16 is the nibble
+      // where the bit is set, nibble | 0xF0 where it is not.
+      const __mmask64 high =
+          _cvtu64_mask64(static_cast<uint64_t>(qa) | (static_cast<uint64_t>(qb) << 32));
+      const __m512i nib = Nibbles2(w[i].qs, w[i + 1].qs);
+      const __m512i wv =
+          _mm512_mask_blend_epi8(high, _mm512_or_si512(nib, _mm512_set1_epi8(char(0xF0))), nib);
+      return wv;
+    } else {
+      return Load2x256(w[i].qs, w[i + 1].qs);
+    }
+  };
   auto pair = [&](int64_t i, int u) {
-    const __m512i wv = Load2x256(w[i].qs, w[i + 1].qs);
+    const __m512i wv = codes(i);
     const __m512i xv = Load2x256(x[i].qs, x[i + 1].qs);
     const __m512i dot = DotS8S8x512(wv, xv);
     const __m128 d = _mm_mul_ps(HalfPairAt(&w[i].d, &w[i + 1].d), HalfPairAt(&x[i].d, &x[i + 1].d));
@@ -283,10 +304,14 @@ float DotQ8_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
   if (i < nb) {
     float tail;
     const uint8_t* xr = reinterpret_cast<const uint8_t*>(x + i);
-    DotSignedN<1, false>(w + i, &xr, kQK, &tail);
+    DotSignedN<1, kQ5>(w + i, &xr, kQK, &tail);
     sum += tail;
   }
   return sum;
+}
+
+float DotQ8_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
+  return DotSignedDecode512<false>(w_row, x_row, n);
 }
 
 float DotQ4_1Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
@@ -323,35 +348,7 @@ float DotQ4_1Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
   return sum;
 }
 float DotQ5_0Decode512(const void* w_row, const uint8_t* x_row, int64_t n) {
-  const auto* w = static_cast<const BlockQ5_0*>(w_row);
-  const auto* x = reinterpret_cast<const BlockQ8_0*>(x_row);
-  const int64_t nb = n / kQK;
-  __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-  auto pair = [&](int64_t i, int u) {
-    uint32_t qa, qb;
-    std::memcpy(&qa, w[i].qh, sizeof(qa));
-    std::memcpy(&qb, w[i + 1].qh, sizeof(qb));
-    // The fifth bits of both blocks as one byte mask: code - 16 is the nibble
-    // where the bit is set, nibble | 0xF0 where it is not.
-    const __mmask64 high =
-        _cvtu64_mask64(static_cast<uint64_t>(qa) | (static_cast<uint64_t>(qb) << 32));
-    const __m512i nib = Nibbles2(w[i].qs, w[i + 1].qs);
-    const __m512i wv =
-        _mm512_mask_blend_epi8(high, _mm512_or_si512(nib, _mm512_set1_epi8(char(0xF0))), nib);
-    const __m512i xv = Load2x256(x[i].qs, x[i + 1].qs);
-    const __m512i dot = DotS8S8x512(wv, xv);
-    const __m128 d = _mm_mul_ps(HalfPairAt(&w[i].d, &w[i + 1].d), HalfPairAt(&x[i].d, &x[i + 1].d));
-    acc[u] = _mm512_fmadd_ps(SpreadPair(d), _mm512_cvtepi32_ps(dot), acc[u]);
-  };
-  const int64_t i = ForEachPair(nb, pair);
-  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
-  if (i < nb) {
-    float tail;
-    const uint8_t* xr = reinterpret_cast<const uint8_t*>(x + i);
-    DotSignedN<1, true>(w + i, &xr, kQK, &tail);
-    sum += tail;
-  }
-  return sum;
+  return DotSignedDecode512<true>(w_row, x_row, n);
 }
 #define KILN_HAVE_DECODE512 1
 #endif
