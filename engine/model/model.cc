@@ -183,13 +183,7 @@ void StoreAndAttend(std::span<const SequenceInput> seqs, const BatchLayout& b, i
                     const AttentionShape& shape, const float* q, const float* k, const float* v,
                     int64_t window, float scale, float* out) {
   const int64_t q_dim = shape.n_head * shape.head_dim, kv_dim = shape.n_head_kv * shape.head_dim;
-  kernels::cpu::AttentionArgs one[8];
-  std::vector<kernels::cpu::AttentionArgs> many;
-  kernels::cpu::AttentionArgs* args = one;
-  if (seqs.size() > 8) {
-    many.resize(seqs.size());
-    args = many.data();
-  }
+  std::vector<kernels::cpu::AttentionArgs> args(seqs.size());
   for (size_t i = 0; i < seqs.size(); ++i) {
     KvCache& cache = *seqs[i].cache;
     const int64_t t0 = b.begin[i], T = b.begin[i + 1] - t0, pos0 = cache.size();
@@ -198,7 +192,6 @@ void StoreAndAttend(std::span<const SequenceInput> seqs, const BatchLayout& b, i
     }
     kernels::cpu::AttentionArgs& a = args[i];
     const KvPool& pool = cache.pool();
-    a = {};
     a.q = q + t0 * q_dim;
     a.q_stride = q_dim;
     a.k = pool.LayerK(layer);
@@ -217,7 +210,7 @@ void StoreAndAttend(std::span<const SequenceInput> seqs, const BatchLayout& b, i
     a.out = out + t0 * q_dim;
     a.out_stride = q_dim;
   }
-  kernels::cpu::AttentionBatch({args, seqs.size()}, &kernels::cpu::WorkerPool::Default());
+  kernels::cpu::AttentionBatch(args, &kernels::cpu::WorkerPool::Default());
 }
 
 }  // namespace kiln::engine

@@ -21,16 +21,15 @@ struct Kernels {
   DotFn dot = nullptr;
   amx::MatMulFn tiles = nullptr;  // batches, with the activations packed by `pack`
   amx::PackFn pack = nullptr;
-  avx512::ColsFn cols = nullptr;  // batches of 2-8 rows, laid out by avx512::PackCols
+  avx512::ColsFn cols = nullptr;  // batches of 2-3 rows, laid out by avx512::PackCols
 };
 
-// Batches of 2 to this many rows (the decode step of a few chats) take the
-// AVX-512 column kernels where the weight type has one: each weight block is
-// unpacked once in registers for all of them. A SmolLM2 step of 2 rows takes
-// 8.9 ms with them against 14.5 with the 4-row kernels; from 4 rows on, the
-// AMX tiles' cost stops growing with the rows and they win (13 vs 26 ms at 8).
-constexpr int64_t kMaxColsBatch = 3;
-
+// Batches of 2 to avx512::kMaxColumns rows (the decode step of a few chats)
+// take the AVX-512 column kernels where the weight type has one: each weight
+// block is unpacked once in registers for all of them. A SmolLM2 step of 2
+// rows takes 8.9 ms with them against 14.5 with the 4-row kernels; from 4
+// rows on, the AMX tiles' cost stops growing with the rows and they win (13
+// vs 26 ms at 8).
 Kernels WithCols(Kernels k, GgmlType type) {
   switch (type) {
     case GgmlType::Q4_1:
@@ -181,7 +180,7 @@ void RunRows(const Kernels& k, const MatMulJob& job, int64_t r0, int64_t r1) {
   const size_t row_bytes = RowBytes(job.weight_type, cols);
   const auto* w = static_cast<const uint8_t*>(job.w);
   if (UsesCols(k, x)) {
-    float out[kMaxColsBatch];
+    float out[avx512::kMaxColumns];
     const int nc = static_cast<int>(x.n());
     for (int64_t r = r0; r < r1; ++r) {
       Prefetch(w + static_cast<size_t>(r) * row_bytes + kPrefetchAhead, row_bytes);
@@ -225,12 +224,10 @@ int64_t RowsPerTask(int64_t total_rows, int64_t n, int threads, bool tiles) {
 
 }  // namespace
 
-bool HasMatMul(GgmlType weight_type) { return HasQuantizedDotRef(weight_type); }
-
 template <typename RowAt>
 void QuantizedRows::QuantizeRows(GgmlType weight_type, int64_t n, int64_t cols, WorkerPool* pool,
                                  RowAt row_at) {
-  KILN_CHECK(HasMatMul(weight_type));
+  KILN_CHECK(HasQuantizedDotRef(weight_type));
   act_type_ = ActivationType(weight_type);
   n_ = n;
   cols_ = cols;
@@ -243,13 +240,8 @@ void QuantizedRows::QuantizeRows(GgmlType weight_type, int64_t n, int64_t cols, 
     if (scratch.size() < static_cast<size_t>(cols)) scratch.resize(static_cast<size_t>(cols));
     QuantizeWith(k, weight_type, row_at(b, scratch.data()), data_.data() + b * row_bytes_, cols);
   };
-  if (pool != nullptr && n >= 16) {
-    pool->Run(n, one);
-  } else {
-    for (int64_t b = 0; b < n; ++b) one(b, 0);
-  }
-  has_cols_ = k.cols != nullptr && n >= 2 && n <= kMaxColsBatch &&
-              (act_type_ == GgmlType::Q8_0 || act_type_ == GgmlType::Q8_1);
+  RunTasks(n >= 16 ? pool : nullptr, n, one);
+  has_cols_ = k.cols != nullptr && n >= 2 && n <= avx512::kMaxColumns;
   if (has_cols_) {
     const size_t bytes = avx512::ColsBytes(n, cols);
     if (col_layout_.size() < bytes) col_layout_.resize(bytes);
@@ -285,13 +277,7 @@ void MatMul(std::span<const MatMulJob> jobs, WorkerPool* pool) {
     Kernels k;
     int64_t chunk, first_task;
   };
-  Plan plans[8];
-  std::vector<Plan> more;
-  Plan* plan = plans;
-  if (jobs.size() > 8) {
-    more.resize(jobs.size());
-    plan = more.data();
-  }
+  std::vector<Plan> plan(jobs.size());
   int64_t total_rows = 0;
   for (const MatMulJob& j : jobs) total_rows += j.rows;
   int64_t tasks = 0;
@@ -309,11 +295,7 @@ void MatMul(std::span<const MatMulJob> jobs, WorkerPool* pool) {
     const int64_t r0 = (task - plan[i].first_task) * plan[i].chunk;
     RunRows(plan[i].k, jobs[i], r0, std::min(jobs[i].rows, r0 + plan[i].chunk));
   };
-  if (pool != nullptr) {
-    pool->Run(tasks, run);
-  } else {
-    for (int64_t t = 0; t < tasks; ++t) run(t, 0);
-  }
+  RunTasks(pool, tasks, run);
 }
 
 void MatMul(GgmlType weight_type, const void* w, int64_t rows, int64_t cols, const float* x,

@@ -30,10 +30,6 @@ namespace kiln::kernels::cpu {
 
 class WorkerPool;
 
-// True when MatMul can compute with `weight_type` (the 13 types of
-// HasQuantizedDotRef).
-bool HasMatMul(GgmlType weight_type);
-
 // Activation rows made on demand: make(ctx, b, out) writes row b (cols
 // floats) to out.
 struct RowSource {
@@ -63,7 +59,7 @@ class QuantizedRows {
   // The rows packed for AMX tiles (Isa::kAmx, batches of 4 rows
   // or more, weight types with a tile kernel); null otherwise.
   const uint8_t* panel() const { return has_panel_ ? panel_.data() : nullptr; }
-  // The rows laid out for the AVX-512 column kernels (batches of 2-8 rows
+  // The rows laid out for the AVX-512 column kernels (batches of 2-3 rows
   // for weight types that have one); null otherwise.
   const uint8_t* cols_layout() const { return has_cols_ ? col_layout_.data() : nullptr; }
 

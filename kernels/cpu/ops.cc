@@ -13,20 +13,6 @@
 namespace kiln::kernels::cpu {
 namespace {
 
-void RunTasks(int64_t tasks, WorkerPool* pool, const std::function<void(int64_t, int)>& fn) {
-  if (pool == nullptr) {
-    for (int64_t t = 0; t < tasks; ++t) fn(t, 0);
-  } else {
-    pool->Run(tasks, fn);
-  }
-}
-
-// Row t of `base` (a.k or a.v), contiguous or paged.
-const uint16_t* KvRow(const AttentionArgs& a, const uint16_t* base, int64_t t) {
-  if (a.pages == nullptr) return base + t * a.kv_stride;
-  return base + a.pages[t / a.page_size] * a.page_stride + (t % a.page_size) * a.kv_stride;
-}
-
 // The reference: AttentionF16Ref for one (query, head). A paged cache's rows
 // are first copied together (the same f16 values, so the same bits as a
 // contiguous cache).
@@ -34,7 +20,7 @@ void AttentionScalarTask(const AttentionArgs& a, int64_t task) {
   const int64_t group = a.n_head / a.n_head_kv, hd = a.head_dim;
   const int64_t i = task / a.n_head, h = task % a.n_head;
   const int64_t pos = a.pos0 + i;
-  const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
+  const int64_t first = a.FirstKey(pos);
   const int64_t kvh = h / group, n_keys = pos + 1 - first;
   const float* q = a.q + i * a.q_stride + h * hd;
   float* out = a.out + i * a.out_stride + h * hd;
@@ -47,8 +33,8 @@ void AttentionScalarTask(const AttentionArgs& a, int64_t task) {
   k.resize(static_cast<size_t>(n_keys * hd));
   v.resize(static_cast<size_t>(n_keys * hd));
   for (int64_t t = 0; t < n_keys; ++t) {
-    std::copy_n(KvRow(a, a.k, first + t) + kvh * hd, hd, &k[static_cast<size_t>(t * hd)]);
-    std::copy_n(KvRow(a, a.v, first + t) + kvh * hd, hd, &v[static_cast<size_t>(t * hd)]);
+    std::copy_n(a.Row(a.k, first + t) + kvh * hd, hd, &k[static_cast<size_t>(t * hd)]);
+    std::copy_n(a.Row(a.v, first + t) + kvh * hd, hd, &v[static_cast<size_t>(t * hd)]);
   }
   AttentionF16Ref(q, k.data(), v.data(), n_keys, hd, hd, a.scale, out);
 }
@@ -147,23 +133,26 @@ void GeGluTanh(const float* x, const float* g, float* y, int64_t n) {
   }
 }
 
+const uint16_t* AttentionArgs::Row(const uint16_t* base, int64_t t) const {
+  if (pages == nullptr) return base + t * kv_stride;
+  return base + pages[t / page_size] * page_stride + (t % page_size) * kv_stride;
+}
+
+int64_t AttentionArgs::FirstKey(int64_t pos) const {
+  return window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
+}
+
 void Attention(const AttentionArgs& a, WorkerPool* pool) { AttentionBatch({&a, 1}, pool); }
 
 void AttentionBatch(std::span<const AttentionArgs> calls, WorkerPool* pool) {
   const int threads = pool == nullptr ? 1 : pool->threads();
-  AttentionPlan one[8];
-  std::vector<AttentionPlan> many;
-  AttentionPlan* plans = one;
-  if (calls.size() > 8) {
-    many.resize(calls.size());
-    plans = many.data();
-  }
+  std::vector<AttentionPlan> plans(calls.size());
   int64_t total = 0;
   for (size_t i = 0; i < calls.size(); ++i) {
     plans[i] = Plan(calls[i], threads);
     total += plans[i].tasks();
   }
-  RunTasks(total, pool, [&](int64_t task, int) {
+  RunTasks(pool, total, [&](int64_t task, int) {
     size_t i = 0;
     while (task >= plans[i].tasks()) task -= plans[i++].tasks();
     RunTask(plans[i], task);

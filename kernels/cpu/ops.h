@@ -50,6 +50,12 @@ struct AttentionArgs {
   float scale = 1.0f;
   float* out = nullptr;  // query i, head h at out[i * out_stride + h * head_dim]
   int64_t out_stride = 0;
+
+  // Row t of base (k or v, at any KV head's offset), contiguous or paged.
+  // (Out of line, in ops.cc: the SIMD files share no inline code.)
+  const uint16_t* Row(const uint16_t* base, int64_t t) const;
+  // The first key the query at `pos` attends to.
+  int64_t FirstKey(int64_t pos) const;
 };
 // Spreads (query, head) work over `pool` (null: the calling thread).
 void Attention(const AttentionArgs& args, WorkerPool* pool);

@@ -125,4 +125,12 @@ WorkerPool& WorkerPool::Default() {
   return *pool;
 }
 
+void RunTasks(WorkerPool* pool, int64_t n_tasks, const std::function<void(int64_t, int)>& fn) {
+  if (pool != nullptr) {
+    pool->Run(n_tasks, fn);
+  } else {
+    for (int64_t t = 0; t < n_tasks; ++t) fn(t, 0);
+  }
+}
+
 }  // namespace kiln::kernels::cpu

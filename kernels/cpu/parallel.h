@@ -57,4 +57,8 @@ class WorkerPool {
   std::atomic<bool> stop_{false};
 };
 
+// pool->Run(n_tasks, fn), or every task on the calling thread when pool is
+// null.
+void RunTasks(WorkerPool* pool, int64_t n_tasks, const std::function<void(int64_t, int)>& fn);
+
 }  // namespace kiln::kernels::cpu

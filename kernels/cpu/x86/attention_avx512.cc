@@ -47,11 +47,6 @@ __m512 ExpNonPositive(__m512 x) {
   return _mm512_maskz_mov_ps(static_cast<__mmask16>(~tiny), _mm512_fmadd_ps(j, k, k));
 }
 
-const uint16_t* Row(const AttentionArgs& a, const uint16_t* base, int64_t t) {
-  if (a.pages == nullptr) return base + t * a.kv_stride;
-  return base + a.pages[t / a.page_size] * a.page_stride + (t % a.page_size) * a.kv_stride;
-}
-
 // r[i] (row i of a 16 x 16 block) becomes column i.
 void Transpose16(__m512 r[16]) {
   __m512 t[16];
@@ -107,7 +102,7 @@ void AttentionRows(const AttentionArgs& a, int64_t q_begin, int64_t q_end, int64
   std::memset(acc, 0, static_cast<size_t>(n_rows * hd) * sizeof(float));
   for (int64_t i = q_begin; i < q_end; ++i) {
     const int64_t pos = a.pos0 + i;
-    const int64_t first = a.window > 0 && pos - a.window + 1 > 0 ? pos - a.window + 1 : 0;
+    const int64_t first = a.FirstKey(pos);
     for (int64_t h = h_begin; h < h_end; ++h) {
       const int64_t ri = (i - q_begin) * n_heads + (h - h_begin);
       const float* q = a.q + i * a.q_stride + h * hd;
@@ -136,7 +131,7 @@ void AttentionRows(const AttentionArgs& a, int64_t q_begin, int64_t q_end, int64
       const uint16_t* kr[16];
       for (int i = 0; i < 16; ++i) {
         const int64_t j = j0 + i;
-        kr[i] = j >= lo && j <= hi ? Row(a, k_base, b0 + j) : nullptr;
+        kr[i] = j >= lo && j <= hi ? a.Row(k_base, b0 + j) : nullptr;
       }
       for (int64_t d = 0; d < hd; d += 16) {
         __m512 t[16];
@@ -151,7 +146,7 @@ void AttentionRows(const AttentionArgs& a, int64_t q_begin, int64_t q_end, int64
       }
     }
     for (int64_t j = lo; j <= hi; ++j) {
-      const uint16_t* vr = Row(a, v_base, b0 + j);
+      const uint16_t* vr = a.Row(v_base, b0 + j);
       for (int64_t d = 0; d < hd; d += 16) {
         _mm512_store_ps(
             vf + j * hd + d,

@@ -15,7 +15,7 @@
 // (block-major, [block][16 rows][K]), signed (tdpbssd) or unsigned
 // (tdpbusd) as the format's codes are.
 // B: the activation rows, quantized to Q8_0/Q8_1/Q8_K as for the vector
-// kernels, are packed once per batch into a panel (PackPanel): for each group
+// kernels, are packed once per batch into a panel (PackQ8_*): for each group
 // of 16 tokens and each 32-value block, the 512 bytes of a K=32 B tile (row t
 // holds values 4t..4t+3 of every token; its first four rows are the K=16 tile
 // of the block's first half, the last four of its second half), then dx, sx
@@ -273,8 +273,10 @@ void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const u
     for (int r = nr; r < kTile; ++r) {  // rows past the end: zero codes, zero scales
       for (int64_t p = 0; p < pieces; ++p) {
         std::memset(a + p * a_stride + r * K, 0, K);
-        fs[p * kTile + r] = 0.0f;
-        gs[p * kTile + r] = 0.0f;
+        if constexpr (!T::kGatherScales) {  // (GatherScales zeroes them itself)
+          fs[p * kTile + r] = 0.0f;
+          gs[p * kTile + r] = 0.0f;
+        }
       }
     }
     if constexpr (T::kGatherScales) {

@@ -303,9 +303,7 @@ void ConvertKeys(const AttentionArgs& a, const uint16_t* base, int64_t from, int
   while (n > 0) {
     const int64_t in_page = from % a.page_size;
     const int64_t run = n < a.page_size - in_page ? n : a.page_size - in_page;
-    const uint16_t* row =
-        base + a.pages[from / a.page_size] * a.page_stride + in_page * a.kv_stride;
-    ConvertRows(row, a.kv_stride, run, hd, dst);
+    ConvertRows(a.Row(base, from), a.kv_stride, run, hd, dst);
     dst += run * hd;
     from += run;
     n -= run;
@@ -334,7 +332,7 @@ void AttentionRows(const AttentionArgs& a, int64_t q_begin, int64_t q_end, int64
   std::memset(acc, 0, static_cast<size_t>(n_rows * hd) * sizeof(float));
   for (int64_t i = q_begin; i < q_end; ++i) {
     const int64_t pos = a.pos0 + i;
-    const int64_t first = a.window > 0 && pos - a.window + 1 > 0 ? pos - a.window + 1 : 0;
+    const int64_t first = a.FirstKey(pos);
     for (int64_t h = h_begin; h < h_end; ++h) {
       const int64_t ri = (i - q_begin) * n_heads + (h - h_begin);
       RowState& r = rows[ri];

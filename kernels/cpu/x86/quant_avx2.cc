@@ -704,21 +704,11 @@ void ColsN(const void* w_row, const uint8_t* cols, int64_t n, float* out) {
 
 template <typename T>
 void Cols(const void* w_row, const uint8_t* cols, int nc, int64_t n, float* out) {
-  switch (nc) {
-    case 2:
-      return ColsN<T, 2>(w_row, cols, n, out);
-    case 3:
-      return ColsN<T, 3>(w_row, cols, n, out);
-    case 4:
-      return ColsN<T, 4>(w_row, cols, n, out);
-    case 5:
-      return ColsN<T, 5>(w_row, cols, n, out);
-    case 6:
-      return ColsN<T, 6>(w_row, cols, n, out);
-    case 7:
-      return ColsN<T, 7>(w_row, cols, n, out);
-    default:
-      return ColsN<T, 8>(w_row, cols, n, out);
+  static_assert(kMaxColumns == 3);
+  if (nc == 2) {
+    ColsN<T, 2>(w_row, cols, n, out);
+  } else {
+    ColsN<T, 3>(w_row, cols, n, out);
   }
 }
 
@@ -748,13 +738,13 @@ void PackCols(bool q8_1, const uint8_t* x, size_t row_bytes, int nc, int64_t n, 
         d[h] = H2F(dh);
         const auto* qs = reinterpret_cast<const int8_t*>(blk + qs_at);
         std::memcpy(dst + 32 * h, qs, 32);
-        int sum = 0;
-        for (int k = 0; k < 32; ++k) sum += qs[k];
         if (q8_1) {  // the dots of Q4_1/Q5_1 use the block's stored f16 d * sum
           uint16_t sh;
           std::memcpy(&sh, blk + 2, 2);
           s[h] = H2F(sh);
         } else {
+          int sum = 0;
+          for (int k = 0; k < 32; ++k) sum += qs[k];
           s[h] = d[h] * static_cast<float>(sum);
         }
       }

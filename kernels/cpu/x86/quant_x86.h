@@ -38,9 +38,10 @@ KILN_DECLARE_QUANT_KERNELS(avx512)
 
 #undef KILN_DECLARE_QUANT_KERNELS
 
-// AVX-512 VNNI products of a weight row with 2-8 activation rows laid out
+// AVX-512 VNNI products of a weight row with 2 to kMaxColumns activation rows laid out
 // by PackCols (quant_avx2.cc, built for AVX-512 only): out[c] = W_row . x[c].
 namespace avx512 {
+inline constexpr int kMaxColumns = 3;
 using ColsFn = void (*)(const void* w_row, const uint8_t* cols, int nc, int64_t n, float* out);
 size_t ColsBytes(int64_t nc, int64_t n);
 // nc quantized activation rows (Q8_0, or Q8_1 when q8_1), row_bytes apart.
