@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "base/clock.h"
-#include "engine/tokenizer/stream_decoder.h"
 
 namespace kiln::engine {
 
@@ -23,6 +22,7 @@ size_t SafePrefixLength(std::string_view pending, const std::vector<std::string>
   // Hold back the longest tail of `pending` that is a proper prefix of a stop string.
   size_t hold = 0;
   for (const std::string& s : stop) {
+    if (s.empty()) continue;
     for (size_t len = std::min(s.size() - 1, pending.size()); len > hold; --len) {
       if (pending.substr(pending.size() - len) == std::string_view(s).substr(0, len)) {
         hold = len;
@@ -31,6 +31,35 @@ size_t SafePrefixLength(std::string_view pending, const std::vector<std::string>
     }
   }
   return pending.size() - hold;
+}
+
+bool TextStream::Emit(size_t n, const TextCallback& emit) {
+  if (n == 0) return true;
+  const std::string_view piece(pending_.data(), n);
+  text_ += piece;
+  const bool go_on = !emit || emit(piece);
+  pending_.erase(0, n);
+  return go_on;
+}
+
+bool TextStream::Push(int32_t token, const TextCallback& emit, bool* stopped) {
+  pending_ += decoder_.Push(token);
+  const size_t safe = SafePrefixLength(pending_, stop_, stopped);
+  const bool go_on = Emit(safe, emit);
+  if (*stopped) pending_.clear();
+  return go_on;
+}
+
+void TextStream::Finish(const TextCallback& emit) {
+  pending_ += decoder_.Flush();
+  Emit(pending_.size(), emit);
+}
+
+Status CheckPromptFits(int64_t n, int64_t n_ctx) {
+  if (n < n_ctx) return Status::OK();
+  return InvalidArgument("the prompt has " + std::to_string(n) + " tokens; the context holds " +
+                             std::to_string(n_ctx) + ", with room needed for the answer",
+                         "messages");
 }
 
 Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer,
@@ -42,11 +71,7 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer,
   KILN_RETURN_IF_ERROR(ValidateSamplingParams(options.sampling));
   if (options.max_tokens < 0) return InvalidArgument("max_tokens must be >= 0", "max_tokens");
   std::unique_ptr<KvCache> cache = model.NewCache(options.n_ctx);
-  if (static_cast<int64_t>(prompt.size()) >= cache->n_ctx()) {
-    return InvalidArgument("the prompt has " + std::to_string(prompt.size()) +
-                           " tokens; the context holds " + std::to_string(cache->n_ctx()) +
-                           ", with room needed for the answer");
-  }
+  KILN_RETURN_IF_ERROR(CheckPromptFits(static_cast<int64_t>(prompt.size()), cache->n_ctx()));
   GenerateResult result;
   result.prompt_tokens = static_cast<int>(prompt.size());
   std::vector<float> logits(static_cast<size_t>(model.info().n_vocab));
@@ -57,18 +82,9 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer,
 
   Sampler sampler(options.sampling);
   std::vector<int32_t> history(prompt.begin(), prompt.end());
-  // Control tokens the model emits mid-answer are not shown to readers.
-  StreamDecoder decoder(tokenizer, /*render_special=*/false);
-  std::string pending;  // decoded text not yet shown
+  TextStream text(tokenizer, options.stop);
   result.finish_reason = "length";
-  auto emit = [&](size_t n) {
-    if (n == 0) return true;
-    std::string_view piece(pending.data(), n);
-    result.text += piece;
-    bool go_on = !on_text || on_text(piece);
-    pending.erase(0, n);
-    return go_on;
-  };
+  bool stopped = false;
   for (int i = 0; i < options.max_tokens; ++i) {
     int32_t token = sampler.Sample(logits, history);
     if (tokenizer.IsEndOfGeneration(token)) {
@@ -77,16 +93,12 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer,
     }
     result.tokens.push_back(token);
     history.push_back(token);
-    pending += decoder.Push(token);
-    bool stopped = false;
-    size_t safe = SafePrefixLength(pending, options.stop, &stopped);
-    if (!emit(safe)) {
+    if (!text.Push(token, on_text, &stopped)) {
       result.finish_reason = "cancelled";
       break;
     }
     if (stopped) {
       result.finish_reason = "stop";
-      pending.clear();
       break;
     }
     if (cache->size() >= cache->n_ctx()) break;  // context full: "length"
@@ -94,14 +106,10 @@ Result<GenerateResult> Generate(const Model& model, const Tokenizer& tokenizer,
     int32_t next[1] = {token};
     KILN_RETURN_IF_ERROR(model.Decode(*cache, next, logits.data()));
   }
-  if (result.finish_reason != "cancelled" && result.finish_reason != "stop") {
-    pending += decoder.Flush();
-    emit(pending.size());
-  } else if (result.finish_reason == "stop" && !pending.empty()) {
-    // An end-of-generation token: show what was held back for a stop string.
-    pending += decoder.Flush();
-    emit(pending.size());
-  }
+  // The end of the stream shows what was held back (an end-of-generation
+  // token, the length limit), but nothing after a stop string or a cancel.
+  if (result.finish_reason != "cancelled" && !stopped) text.Finish(on_text);
+  result.text = text.text();
   result.decode_seconds = SecondsSince(start);
   return result;
 }

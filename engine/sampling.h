@@ -47,4 +47,15 @@ class Sampler {
   std::vector<std::pair<float, int32_t>> candidates_;  // reused between calls
 };
 
+// Applied to the logits before sampling (grammar constraints); told each
+// token chosen. Runs on the scheduler thread.
+class TokenConstraint {
+ public:
+  virtual ~TokenConstraint() = default;
+  virtual void Mask(std::span<float> logits) = 0;
+  virtual void Accept(int32_t token) = 0;
+  // True once the constrained text is complete: generation stops there.
+  virtual bool Done() const = 0;
+};
+
 }  // namespace kiln::engine

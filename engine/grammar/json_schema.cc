@@ -566,7 +566,7 @@ void JsonMatcher::Step(Stack stack, uint8_t c, std::vector<Stack>* out) const {
 
 bool JsonMatcher::Feed(uint8_t byte) {
   std::vector<Stack> next;
-  for (Stack& s : alts_) Step(s, byte, &next);
+  for (Stack& s : alts_) Step(std::move(s), byte, &next);
   // Identical alternatives (anyOf options that agree so far) are kept once.
   std::vector<Stack> unique;
   for (Stack& s : next) {

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "engine/grammar/json_schema.h"
-#include "engine/serve/scheduler.h"
+#include "engine/sampling.h"
 #include "engine/tokenizer/tokenizer.h"
 
 namespace kiln::engine {

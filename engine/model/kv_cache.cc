@@ -94,11 +94,7 @@ void KvCache::set_size(int64_t n) {
   const int64_t ps = pool_->page_size();
   KILN_CHECK(n >= 0 && n <= static_cast<int64_t>(pages_.size()) * ps);
   if (n < size_) {  // forget the tail: its whole pages go back to the pool
-    const size_t keep = static_cast<size_t>((n + ps - 1) / ps);
-    while (pages_.size() > keep) {
-      pool_->Release(pages_.back());
-      pages_.pop_back();
-    }
+    ReleaseTail(static_cast<size_t>((n + ps - 1) / ps));
     // A partly kept page will be written again: it must be this sequence's.
     KILN_CHECK(n % ps == 0 || pool_->refs(pages_.back()) == 1);
   }
@@ -113,10 +109,7 @@ bool KvCache::Reserve(int64_t n) {
   while (pages_.size() < want) {
     const int32_t page = pool_->Allocate();
     if (page < 0) {
-      while (pages_.size() > had) {
-        pool_->Release(pages_.back());
-        pages_.pop_back();
-      }
+      ReleaseTail(had);
       return false;
     }
     pages_.push_back(page);
@@ -132,6 +125,13 @@ void KvCache::AdoptPrefix(std::span<const int32_t> pages) {
     pages_.push_back(p);
   }
   size_ = static_cast<int64_t>(pages.size()) * pool_->page_size();
+}
+
+void KvCache::ReleaseTail(size_t keep) {
+  while (pages_.size() > keep) {
+    pool_->Release(pages_.back());
+    pages_.pop_back();
+  }
 }
 
 uint16_t* KvCache::Row(int64_t layer, int64_t pos, bool v) {

@@ -41,7 +41,10 @@ class KvPool {
   int64_t n_pages() const { return n_pages_; }
   // f16 values per page, and bytes.
   int64_t page_elems() const { return 2 * n_layer_ * page_size_ * kv_dim_; }
-  size_t page_bytes() const { return static_cast<size_t>(page_elems()) * sizeof(uint16_t); }
+  size_t page_bytes() const { return PageBytes(n_layer_, kv_dim_, page_size_); }
+  static size_t PageBytes(int64_t n_layer, int64_t kv_dim, int64_t page_size) {
+    return static_cast<size_t>(2 * n_layer * page_size * kv_dim) * sizeof(uint16_t);
+  }
 
   // A free page with one reference, or -1 when none is left even after
   // asking the evictor (see set_evictor).
@@ -113,7 +116,6 @@ class KvCache {
   void AdoptPrefix(std::span<const int32_t> pages);
   const std::vector<int32_t>& pages() const { return pages_; }
   KvPool& pool() const { return *pool_; }
-  const std::shared_ptr<KvPool>& shared_pool() const { return pool_; }
 
   // [kv_dim] f16 row of layer `layer` at position `pos` (reserved).
   uint16_t* K(int64_t layer, int64_t pos) { return Row(layer, pos, false); }
@@ -125,6 +127,8 @@ class KvCache {
 
  private:
   uint16_t* Row(int64_t layer, int64_t pos, bool v);
+  // Gives back every page past the first `keep`.
+  void ReleaseTail(size_t keep);
 
   std::shared_ptr<KvPool> pool_;
   int64_t n_ctx_;

@@ -1,6 +1,7 @@
 #include "engine/model/model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string_view>
 
 #include "kernels/cpu/ops.h"
@@ -155,6 +156,13 @@ void WriteLogits(const BatchLayout& b, const DecoderDims& d, const float* norm, 
   for (int64_t i = 0; i < n; ++i) {
     std::copy_n(&s.logits[i * d.n_vocab], d.n_vocab, b.logit_out[static_cast<size_t>(i)]);
   }
+}
+
+void L2Normalize(std::span<float> v) {
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * x;
+  const float inv = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
+  for (float& x : v) x *= inv;
 }
 
 kernels::cpu::RowSource NormedRows::Source() const {

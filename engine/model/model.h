@@ -133,6 +133,9 @@ struct DecoderScratch {
 void WriteLogits(const BatchLayout& b, const DecoderDims& d, const float* norm, float eps,
                  const Weight& output, DecoderScratch& s);
 
+// v / |v| (the sum of squares in double); zeros stay zeros.
+void L2Normalize(std::span<float> v);
+
 // Row t = RMSNorm(x[t], w): a Project input fused with its normalisation.
 struct NormedRows {
   const float* x;  // [n, n_embd]

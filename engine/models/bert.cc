@@ -134,13 +134,8 @@ class BertModel final : public Model {
     for (int64_t i = 0; i < n; ++i) {
       for (int64_t j = 0; j < d; ++j) pooled[j] += x[static_cast<size_t>(i * d + j)];
     }
-    double norm = 0;
-    for (float& v : pooled) {
-      v /= static_cast<float>(n);
-      norm += static_cast<double>(v) * v;
-    }
-    const float inv = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
-    for (float& v : pooled) v *= inv;
+    for (float& v : pooled) v /= static_cast<float>(n);
+    L2Normalize(pooled);
     return pooled;
   }
 

@@ -108,7 +108,7 @@ class Gemma3Model final : public Model {
   }
 
   void RunBatch(std::span<const SequenceInput> seqs) const override {
-    Scratch s;
+    thread_local Scratch s;  // every buffer is written before it is read
     Forward(seqs, BatchLayout(seqs), s);
   }
 

@@ -101,7 +101,7 @@ class LlamaModel final : public Model {
   }
 
   void RunBatch(std::span<const SequenceInput> seqs) const override {
-    Scratch s;
+    thread_local Scratch s;  // every buffer is written before it is read
     Forward(seqs, BatchLayout(seqs), s);
   }
 

@@ -52,12 +52,10 @@ void PrefixCache::Touch(int32_t page) {
   lru_.splice(lru_.begin(), lru_, e.lru);
 }
 
-std::vector<int32_t> PrefixCache::Match(std::span<const int32_t> tokens, int64_t max_tokens) {
+std::vector<int32_t> PrefixCache::Walk(std::span<const int32_t> tokens, int64_t max_tokens) const {
   const int64_t ps = pool_->page_size();
   const int64_t n = std::min<int64_t>(max_tokens, static_cast<int64_t>(tokens.size())) / ps;
   std::vector<int32_t> pages;
-  std::lock_guard lock(mu_);
-  ++stats_.lookups;
   uint64_t key = kRootKey;
   int32_t parent = -1;
   for (int64_t i = 0; i < n; ++i) {
@@ -68,11 +66,23 @@ std::vector<int32_t> PrefixCache::Match(std::span<const int32_t> tokens, int64_t
     pages.push_back(page);
     parent = page;
   }
+  return pages;
+}
+
+std::vector<int32_t> PrefixCache::Peek(std::span<const int32_t> tokens, int64_t max_tokens) const {
+  std::lock_guard lock(mu_);
+  return Walk(tokens, max_tokens);
+}
+
+std::vector<int32_t> PrefixCache::Match(std::span<const int32_t> tokens, int64_t max_tokens) {
+  std::lock_guard lock(mu_);
+  std::vector<int32_t> pages = Walk(tokens, max_tokens);
+  ++stats_.lookups;
   // Most recent last-to-first: the chain's start is the last to be evicted.
   for (auto it = pages.rbegin(); it != pages.rend(); ++it) Touch(*it);
   if (!pages.empty()) {
     ++stats_.hits;
-    stats_.tokens_reused += static_cast<int64_t>(pages.size()) * ps;
+    stats_.tokens_reused += static_cast<int64_t>(pages.size()) * pool_->page_size();
   }
   return pages;
 }

@@ -38,6 +38,9 @@ class PrefixCache {
   // token to compute). Not retained: adopt them before anything else can
   // allocate from the pool.
   std::vector<int32_t> Match(std::span<const int32_t> tokens, int64_t max_tokens);
+  // What Match would return, leaving recency and the statistics alone (for
+  // a request that may not be admitted yet).
+  std::vector<int32_t> Peek(std::span<const int32_t> tokens, int64_t max_tokens) const;
   // Records the whole pages of `cache`, whose positions [0, tokens.size())
   // hold `tokens` (tokens.size() <= cache.size()).
   void Insert(std::span<const int32_t> tokens, const KvCache& cache);
@@ -63,6 +66,8 @@ class PrefixCache {
   };
   // The page continuing `parent` with `tokens` (hash `key`), or -1.
   int32_t Find(uint64_t key, int32_t parent, std::span<const int32_t> tokens) const;
+  // The chain of recorded pages for `tokens` (under mu_).
+  std::vector<int32_t> Walk(std::span<const int32_t> tokens, int64_t max_tokens) const;
   void Touch(int32_t page);
 
   std::shared_ptr<KvPool> pool_;

@@ -6,7 +6,6 @@
 #include "base/check.h"
 #include "base/clock.h"
 #include "engine/generate.h"
-#include "engine/tokenizer/stream_decoder.h"
 
 namespace kiln::engine {
 
@@ -15,7 +14,7 @@ struct Scheduler::Sequence {
       : id(id),
         req(std::move(r)),
         sampler(req.sampling),
-        decoder(tokenizer, /*render_special=*/false),
+        text(tokenizer, req.stop),
         history(req.prompt),
         submitted(MonoNow()) {
     result.prompt_tokens = static_cast<int>(req.prompt.size());
@@ -26,15 +25,15 @@ struct Scheduler::Sequence {
   uint64_t id;
   ServeRequest req;
   Sampler sampler;
-  StreamDecoder decoder;
+  TextStream text;
   std::vector<int32_t> history;  // prompt, then the tokens sampled so far
   std::unique_ptr<KvCache> cache;
   int64_t fed = 0;         // history[0, fed) is in the cache
   int64_t need_pages = 0;  // pages it may hold at most
-  std::string pending;     // decoded text not yet shown
   std::vector<float> logits;
   bool cancelled = false;
   bool started = false;  // a token has been sampled
+  bool stopped = false;  // a stop string ended the text
   MonoClock::time_point submitted;
   Completion result;
 };
@@ -44,8 +43,8 @@ Scheduler::Scheduler(const LoadedModel& model, ServeOptions options)
   const ModelInfo& info = model_.model->info();
   KILN_CHECK(info.causal) << "a scheduler needs a decoder model";
   options_.n_ctx = std::min(options_.n_ctx, info.n_ctx_train);
-  auto probe = model_.model->NewKvPool(1);
-  const int64_t page_bytes = static_cast<int64_t>(probe->page_bytes());
+  const int64_t page_bytes =
+      static_cast<int64_t>(KvPool::PageBytes(info.n_layer, info.kv_dim, kKvPageSize));
   const int64_t pages = std::max<int64_t>(options_.kv_budget_mb * 1048576 / page_bytes, 1);
   pool_ = model_.model->NewKvPool(pages);
   if (options_.prefix_cache) prefix_ = std::make_unique<PrefixCache>(pool_);
@@ -71,11 +70,7 @@ Result<uint64_t> Scheduler::Submit(ServeRequest request) {
   if (n == 0) return InvalidArgument("the prompt is empty", "messages");
   if (request.max_tokens < 0) return InvalidArgument("max_tokens must be >= 0", "max_tokens");
   KILN_RETURN_IF_ERROR(ValidateSamplingParams(request.sampling));
-  if (n + 1 > options_.n_ctx) {
-    return InvalidArgument("the prompt has " + std::to_string(n) + " tokens; the context holds " +
-                               std::to_string(options_.n_ctx) + ", with room needed for the answer",
-                           "messages");
-  }
+  KILN_RETURN_IF_ERROR(CheckPromptFits(n, options_.n_ctx));
   for (int32_t t : request.prompt) {
     if (t < 0 || t >= model_.model->info().n_vocab) {
       return InvalidArgument("token id " + std::to_string(t) + " is outside the vocabulary");
@@ -127,18 +122,18 @@ void Scheduler::Admit() {
   }
   while (!queue_.empty() && static_cast<int>(running_.size()) < options_.max_running) {
     Sequence& s = *queue_.front();
-    if (s.cancelled) break;  // finished by the loop
     const int64_t positions = std::min<int64_t>(s.prompt_size() + s.req.max_tokens, options_.n_ctx);
     // (one that could outgrow the whole pool runs when it is alone, and
     // fails cleanly if it does fill it)
     const int64_t need = std::min(PagesFor(positions), pool_->n_pages());
     std::vector<int32_t> prefix;
-    if (prefix_ != nullptr) prefix = prefix_->Match(s.req.prompt, s.prompt_size() - 1);
+    if (prefix_ != nullptr) prefix = prefix_->Peek(s.req.prompt, s.prompt_size() - 1);
     const int64_t available =
         pool_->free_pages() + (prefix_ != nullptr ? prefix_->EvictablePages() : 0);
     // Adopting the prefix pins them: they stop being evictable.
     const int64_t pinned = prefix_ != nullptr ? prefix_->EvictableAmong(prefix) : 0;
     if (available - pinned - reserved < need - static_cast<int64_t>(prefix.size())) break;
+    if (prefix_ != nullptr) prefix_->Match(s.req.prompt, s.prompt_size() - 1);  // now it counts
     s.cache = model_.model->NewCache(pool_, options_.n_ctx);
     s.cache->AdoptPrefix(prefix);
     s.fed = s.cache->size();
@@ -153,19 +148,14 @@ void Scheduler::Admit() {
   stats_.running = static_cast<int64_t>(running_.size());
 }
 
-void Scheduler::Finish(Sequence& s, Status status, const std::string& reason) {
-  s.result.status = std::move(status);
-  s.result.finish_reason = reason;
-  if (s.result.status.ok() && reason != "cancelled") {
-    // Show what was held back: an incomplete character, or a tail that could
-    // have begun a stop string (none when a stop string ended it).
-    s.pending += s.decoder.Flush();
-    if (!s.pending.empty()) {
-      s.result.text += s.pending;
-      if (s.req.on_text) s.req.on_text(s.pending);
-      s.pending.clear();
-    }
+void Scheduler::Finish(Sequence& s) {
+  if (s.result.finish_reason.empty()) s.result.finish_reason = "cancelled";
+  // The end shows what was held back (an incomplete character, a tail that
+  // could have begun a stop string), unless a stop string or a cancel ended it.
+  if (s.result.status.ok() && s.result.finish_reason != "cancelled" && !s.stopped) {
+    s.text.Finish(s.req.on_text);
   }
+  s.result.text = s.text.text();
   if (s.cache != nullptr) {
     if (prefix_ != nullptr && s.result.status.ok()) {
       prefix_->Insert(std::span(s.history).first(static_cast<size_t>(s.cache->size())), *s.cache);
@@ -230,22 +220,12 @@ bool Scheduler::Step() {
       s.result.tokens.push_back(token);
       s.history.push_back(token);
       if (s.req.constraint) s.req.constraint->Accept(token);
-      s.pending += s.decoder.Push(token);
-      bool stopped = false;
-      const size_t safe = SafePrefixLength(s.pending, s.req.stop, &stopped);
-      if (safe > 0) {
-        const std::string piece = s.pending.substr(0, safe);
-        s.pending.erase(0, safe);
-        s.result.text += piece;
-        if (s.req.on_text && !s.req.on_text(piece)) reason = "cancelled";
-      }
-      if (reason.empty() && stopped) {
-        s.pending.clear();
+      if (!s.text.Push(token, s.req.on_text, &s.stopped)) {
+        reason = "cancelled";
+      } else if (s.stopped || (s.req.constraint && s.req.constraint->Done())) {
         reason = "stop";
-      } else if (reason.empty() && s.req.constraint && s.req.constraint->Done()) {
-        reason = "stop";
-      } else if (reason.empty() && (static_cast<int>(s.result.tokens.size()) >= s.req.max_tokens ||
-                                    s.fed + 1 > options_.n_ctx)) {
+      } else if (static_cast<int>(s.result.tokens.size()) >= s.req.max_tokens ||
+                 s.fed + 1 > options_.n_ctx) {
         reason = "length";
       }
     }
@@ -278,12 +258,7 @@ void Scheduler::Retire(bool all) {
     std::lock_guard lock(mu_);
     stats_.running = static_cast<int64_t>(running_.size());
   }
-  for (auto& s : done) {
-    const std::string reason =
-        s->result.finish_reason.empty() ? "cancelled" : s->result.finish_reason;
-    Status status = s->result.status;
-    Finish(*s, std::move(status), reason);
-  }
+  for (auto& s : done) Finish(*s);
 }
 
 void Scheduler::Loop() {
@@ -315,7 +290,7 @@ void Scheduler::Loop() {
       }
       if (!stopping) Admit();
     }
-    for (auto& s : dropped) Finish(*s, Status::OK(), "cancelled");
+    for (auto& s : dropped) Finish(*s);
     Retire(stopping);
     if (stopping) return;
     Step();

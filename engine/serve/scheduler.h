@@ -50,17 +50,6 @@ struct ServeOptions {
   bool prefix_cache = true;
 };
 
-// Applied to the logits before sampling (grammar constraints); told each
-// token chosen. Runs on the scheduler thread.
-class TokenConstraint {
- public:
-  virtual ~TokenConstraint() = default;
-  virtual void Mask(std::span<float> logits) = 0;
-  virtual void Accept(int32_t token) = 0;
-  // True once the constrained text is complete: generation stops there.
-  virtual bool Done() const = 0;
-};
-
 struct Completion {
   Status status;                // OK, or why the request failed
   std::string finish_reason;    // "stop", "length" or "cancelled"
@@ -116,7 +105,9 @@ class Scheduler {
   void Loop();
   void Admit();  // under mu_
   bool Step();   // one batch; false when nothing ran
-  void Finish(Sequence& s, Status status, const std::string& reason);
+  // Reports a sequence that left (finish_reason unset: cancelled) and frees
+  // its pages.
+  void Finish(Sequence& s);
   // Takes the cancelled (or, with `all`, every) running sequence out of the
   // batch, then finishes each.
   void Retire(bool all);
@@ -134,7 +125,6 @@ class Scheduler {
   std::deque<std::unique_ptr<Sequence>> queue_;     // under mu_
   std::vector<uint64_t> cancel_requests_;           // under mu_
   std::vector<std::unique_ptr<Sequence>> running_;  // scheduler thread only
-  int64_t reserved_pages_ = 0;                      // running sequences' pages still to come
   Stats stats_;                                     // under mu_
   std::thread thread_;
 };

@@ -13,7 +13,9 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/check.h"
 #include "base/random.h"
+#include "engine/generate.h"
 #include "engine/grammar/json_schema.h"
 #include "engine/grammar/token_constraint.h"
 #include "engine/serve/served_models.h"
@@ -164,9 +166,10 @@ struct ChatCall {
   bool stream = false, include_usage = false;
   bool tools = false;  // the answer may be a tool call
   std::string held;    // streamed text held back while it may be one
+  // A content chunk's SSE bytes around its text, made once per call (Chunk()
+  // with a marker for the text): per token only the text is encoded.
+  std::string content_prefix, content_suffix;
 };
-
-using JsonTokenConstraintRef = engine::JsonTokenConstraint*;
 
 // How the answer is shaped: a grammar (null: free text), whether it applies
 // only once the answer starts with '{' (tool_choice auto), and what the
@@ -178,7 +181,9 @@ struct OutputPlan {
   std::string instructions;
 };
 
-Result<OutputPlan> PlanOutput(const json& body, const nlohmann::ordered_json& raw) {
+// body_text: the request as sent, parsed again (with ordered_json) only for
+// the schemas, to keep their properties in the order the caller wrote.
+Result<OutputPlan> PlanOutput(const json& body, const std::string& body_text) {
   using ojson = nlohmann::ordered_json;
   OutputPlan plan;
   const bool has_tools =
@@ -197,6 +202,7 @@ Result<OutputPlan> PlanOutput(const json& body, const nlohmann::ordered_json& ra
     ojson options = ojson::array();
     ojson listing = ojson::array();
     bool found = named.empty();
+    const ojson raw = ojson::parse(body_text);
     for (const ojson& tool : raw["tools"]) {
       const ojson& fn = tool["function"];
       const std::string name = fn["name"].get<std::string>();
@@ -231,7 +237,7 @@ Result<OutputPlan> PlanOutput(const json& body, const nlohmann::ordered_json& ra
       plan.grammar = engine::JsonGrammar::AnyObject();
       plan.instructions = "Answer with a JSON object.";
     } else if (type == "json_schema") {
-      const ojson& spec = raw["response_format"]["json_schema"];
+      const ojson spec = ojson::parse(body_text)["response_format"]["json_schema"];
       const ojson schema = spec.contains("schema") ? spec["schema"] : ojson::object();
       auto grammar = engine::JsonGrammar::Compile(schema);
       if (!grammar.ok()) {
@@ -271,14 +277,28 @@ json Chunk(const ChatCall& call, json delta, const json& finish_reason) {
              {"finish_reason", finish_reason}}}}};
 }
 
+// Fills call.content_prefix/suffix (call's id, created and model set).
+void PrepareContentChunks(ChatCall& call) {
+  const std::string marker = "\"\\u0001kiln\\u0001\"";  // the marker text as JSON
+  const std::string whole = Sse(Chunk(call, {{"content", "\x01kiln\x01"}}, nullptr));
+  const size_t at = whole.find(marker);
+  KILN_CHECK(at != std::string::npos);
+  call.content_prefix = whole.substr(0, at);
+  call.content_suffix = whole.substr(at + marker.size());
+}
+
+// The SSE chunk of one piece of content: the bytes Sse(Chunk(...)) gives.
+std::string ContentChunk(const ChatCall& call, std::string_view text) {
+  return call.content_prefix +
+         json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace) +
+         call.content_suffix;
+}
+
 // The error of a failed completion, in the API's shape.
 std::string ErrorBody(const Status& status) {
-  const int http = HttpStatusFor(status.code());
-  return json{{"error",
-               {{"code", StatusCodeName(status.code())},
-                {"message", status.message()},
-                {"type", ErrorType(http)}}}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+  return ErrorResponse(HttpStatusFor(status.code()), StatusCodeName(status.code()),
+                       status.message(), "", "")
+      .body;
 }
 
 Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& ctx) {
@@ -292,9 +312,7 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
   if (body.contains("logprobs") && body["logprobs"] == true) {
     return InvalidArgument("logprobs are not supported", "logprobs");
   }
-  // The schemas again, with their properties in the order the caller wrote.
-  const auto raw = nlohmann::ordered_json::parse(ctx.request.body, nullptr, false);
-  KILN_ASSIGN_OR_RETURN(OutputPlan plan, PlanOutput(body, raw));
+  KILN_ASSIGN_OR_RETURN(OutputPlan plan, PlanOutput(body, ctx.request.body));
   std::vector<engine::ChatMessage> messages;
   for (const json& m : body["messages"]) {
     std::string role = m["role"].get<std::string>();
@@ -352,14 +370,9 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
       max_tokens = static_cast<int>(std::min<int64_t>(body[f].get<int64_t>(), 1 << 30));
     }
   }
-  const int64_t room = entry->scheduler->options().n_ctx - static_cast<int64_t>(req.prompt.size());
-  if (room <= 0) {
-    return InvalidArgument("the messages have " + std::to_string(req.prompt.size()) +
-                               " tokens; the model's context holds " +
-                               std::to_string(entry->scheduler->options().n_ctx) +
-                               ", with room needed for the answer",
-                           "messages");
-  }
+  const int64_t n_ctx = entry->scheduler->options().n_ctx;
+  KILN_RETURN_IF_ERROR(engine::CheckPromptFits(static_cast<int64_t>(req.prompt.size()), n_ctx));
+  const int64_t room = n_ctx - static_cast<int64_t>(req.prompt.size());
   req.max_tokens = max_tokens >= 0 ? max_tokens : static_cast<int>(room);
   if (body.contains("stop")) {
     if (body["stop"].is_string()) req.stop.push_back(body["stop"].get<std::string>());
@@ -368,7 +381,7 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
     }
   }
 
-  JsonTokenConstraintRef constraint = nullptr;
+  engine::JsonTokenConstraint* constraint = nullptr;
   if (plan.grammar != nullptr) {
     auto c = std::make_unique<engine::JsonTokenConstraint>(entry->vocab, plan.grammar, plan.lazy);
     constraint = c.get();
@@ -388,6 +401,7 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
                         body["stream_options"]["include_usage"].get<bool>();
   auto out = std::make_shared<BodyStream>();
   if (call->stream) {
+    PrepareContentChunks(*call);
     out->Write(Sse(Chunk(*call, {{"role", "assistant"}, {"content", ""}}, nullptr)));
     req.on_text = [out, call, constraint](std::string_view piece) {
       if (call->tools && constraint != nullptr && !constraint->off()) {
@@ -397,7 +411,7 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
       }
       std::string text = std::move(call->held) + std::string(piece);
       call->held.clear();
-      return out->Write(Sse(Chunk(*call, {{"content", text}}, nullptr)));
+      return out->Write(ContentChunk(*call, text));
     };
   }
   req.on_done = [out, call, constraint](engine::Completion c) {
@@ -424,17 +438,14 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
         delta_calls[0]["index"] = 0;
         out->Write(Sse(Chunk(*call, {{"tool_calls", delta_calls}}, nullptr)));
       } else if (!call->held.empty()) {
-        out->Write(Sse(Chunk(*call, {{"content", call->held}}, nullptr)));
+        out->Write(ContentChunk(*call, call->held));
       }
       out->Write(Sse(Chunk(*call, json::object(), reason)));
       if (call->include_usage) {
-        out->Write(Sse({{"id", call->id},
-                        {"object", "chat.completion.chunk"},
-                        {"created", call->created},
-                        {"model", call->model},
-                        {"system_fingerprint", "kiln"},
-                        {"choices", json::array()},
-                        {"usage", Usage(c)}}));
+        json usage = Chunk(*call, json::object(), nullptr);
+        usage["choices"] = json::array();
+        usage["usage"] = Usage(c);
+        out->Write(Sse(usage));
       }
       out->Write("data: [DONE]\n\n");
     } else {
@@ -567,10 +578,7 @@ Result<Response> Embeddings(engine::ServedModels* models, RequestContext& ctx) {
       if (dims > 0 && dims < static_cast<int64_t>(v.size())) {
         // Shortened and renormalised, as OpenAI does for "dimensions".
         v.resize(static_cast<size_t>(dims));
-        double norm = 0;
-        for (float x : v) norm += static_cast<double>(x) * x;
-        const float inv = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
-        for (float& x : v) x *= inv;
+        engine::L2Normalize(v);
       }
       tokens += static_cast<int64_t>(inputs[i].size());
       data.push_back({{"object", "embedding"},
