@@ -130,6 +130,27 @@ BatchLayout::BatchLayout(std::span<const SequenceInput> seqs) {
   }
 }
 
+Status LoadDecoderProjections(WeightLoader& w, const std::string& b, const DecoderDims& d,
+                              DecoderProjections* out) {
+  const int64_t q_dim = d.n_head * d.head_dim, kv_dim = d.n_head_kv * d.head_dim;
+  KILN_ASSIGN_OR_RETURN(out->wq, w.Matrix(b + "attn_q.weight", d.n_embd, q_dim));
+  KILN_ASSIGN_OR_RETURN(out->wk, w.Matrix(b + "attn_k.weight", d.n_embd, kv_dim));
+  KILN_ASSIGN_OR_RETURN(out->wv, w.Matrix(b + "attn_v.weight", d.n_embd, kv_dim));
+  KILN_ASSIGN_OR_RETURN(out->wo, w.Matrix(b + "attn_output.weight", q_dim, d.n_embd));
+  KILN_ASSIGN_OR_RETURN(out->gate, w.Matrix(b + "ffn_gate.weight", d.n_embd, d.n_ff));
+  KILN_ASSIGN_OR_RETURN(out->up, w.Matrix(b + "ffn_up.weight", d.n_embd, d.n_ff));
+  KILN_ASSIGN_OR_RETURN(out->down, w.Matrix(b + "ffn_down.weight", d.n_ff, d.n_embd));
+  return Status::OK();
+}
+
+Result<int64_t> VocabFromEmbedding(const GgufFile& file) {
+  const GgufTensor* embd = file.FindTensor("token_embd.weight");
+  if (embd == nullptr || embd->dims.size() != 2) {
+    return InvalidArgument("the model has no 2-D tensor 'token_embd.weight'");
+  }
+  return embd->dims[1];
+}
+
 void DecoderScratch::Resize(const DecoderDims& d, int64_t T, int64_t n_logits) {
   const auto n = [T](int64_t width) { return static_cast<size_t>(T * width); };
   x.resize(n(d.n_embd));

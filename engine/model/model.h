@@ -127,6 +127,31 @@ struct DecoderScratch {
   std::vector<float> h, logits;  // the normed rows whose logits are wanted, and those logits
 };
 
+// A decoder model's dimensions from its hyper-parameters (any struct with
+// these fields).
+template <typename Params>
+DecoderDims DimsOf(const Params& p) {
+  return {p.n_embd, p.n_head, p.n_head_kv, p.head_dim, p.n_ff, p.n_vocab};
+}
+
+// The seven projections of a pre-norm decoder block, as GGUF names them
+// (blk.N.attn_q/k/v/output, ffn_gate/up/down).
+struct DecoderProjections {
+  Weight wq;    // [n_head * head_dim, n_embd]
+  Weight wk;    // [n_head_kv * head_dim, n_embd]
+  Weight wv;    // [n_head_kv * head_dim, n_embd]
+  Weight wo;    // [n_embd, n_head * head_dim]
+  Weight gate;  // [n_ff, n_embd]
+  Weight up;    // [n_ff, n_embd]
+  Weight down;  // [n_embd, n_ff]
+};
+// Loads them for the block whose tensor names start with `prefix` ("blk.3.").
+Status LoadDecoderProjections(WeightLoader& w, const std::string& prefix, const DecoderDims& d,
+                              DecoderProjections* out);
+
+// The vocabulary size: the rows of the 2-D token_embd.weight.
+Result<int64_t> VocabFromEmbedding(const GgufFile& file);
+
 // The logits of the batch's rows that want them (b.logit_rows): the final
 // RMSNorm of each such row of s.x, then `output` ([n_vocab, n_embd]) for all
 // of them as one product, copied to each sequence's logits.

@@ -31,15 +31,8 @@ struct Gemma3Params {
   float rope_base, rms_eps;
 };
 
-struct Gemma3Layer {
+struct Gemma3Layer : DecoderProjections {
   std::vector<float> attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffn_norm;
-  Weight wq;    // [n_head * head_dim, n_embd]
-  Weight wk;    // [n_head_kv * head_dim, n_embd]
-  Weight wv;    // [n_head_kv * head_dim, n_embd]
-  Weight wo;    // [n_embd, n_head * head_dim]
-  Weight gate;  // [n_ff, n_embd]
-  Weight up;    // [n_ff, n_embd]
-  Weight down;  // [n_embd, n_ff]
   bool sliding = true;
 };
 
@@ -64,11 +57,7 @@ Result<Gemma3Params> ReadParams(const GgufFile& f) {
   }
   p.rope_base = static_cast<float>(base);
   p.rms_eps = static_cast<float>(eps);
-  const GgufTensor* embd = f.FindTensor("token_embd.weight");
-  if (embd == nullptr || embd->dims.size() != 2) {
-    return InvalidArgument("the model has no 2-D tensor 'token_embd.weight'");
-  }
-  p.n_vocab = embd->dims[1];
+  KILN_ASSIGN_OR_RETURN(p.n_vocab, VocabFromEmbedding(f));
   return p;
 }
 
@@ -79,7 +68,6 @@ class Gemma3Model final : public Model {
     KILN_ASSIGN_OR_RETURN(m->p_, ReadParams(f));
     const Gemma3Params& p = m->p_;
     WeightLoader w(&f);
-    const int64_t q_dim = p.n_head * p.head_dim, kv_dim = p.n_head_kv * p.head_dim;
     KILN_ASSIGN_OR_RETURN(m->tok_embd_, w.Matrix("token_embd.weight", p.n_embd, p.n_vocab));
     KILN_ASSIGN_OR_RETURN(m->output_norm_, w.Vector("output_norm.weight", p.n_embd));
     for (int64_t i = 0; i < p.n_layer; ++i) {
@@ -91,13 +79,7 @@ class Gemma3Model final : public Model {
       KILN_ASSIGN_OR_RETURN(l.post_attn_norm, w.Vector(b + "post_attention_norm.weight", p.n_embd));
       KILN_ASSIGN_OR_RETURN(l.ffn_norm, w.Vector(b + "ffn_norm.weight", p.n_embd));
       KILN_ASSIGN_OR_RETURN(l.post_ffn_norm, w.Vector(b + "post_ffw_norm.weight", p.n_embd));
-      KILN_ASSIGN_OR_RETURN(l.wq, w.Matrix(b + "attn_q.weight", p.n_embd, q_dim));
-      KILN_ASSIGN_OR_RETURN(l.wk, w.Matrix(b + "attn_k.weight", p.n_embd, kv_dim));
-      KILN_ASSIGN_OR_RETURN(l.wv, w.Matrix(b + "attn_v.weight", p.n_embd, kv_dim));
-      KILN_ASSIGN_OR_RETURN(l.wo, w.Matrix(b + "attn_output.weight", q_dim, p.n_embd));
-      KILN_ASSIGN_OR_RETURN(l.gate, w.Matrix(b + "ffn_gate.weight", p.n_embd, p.n_ff));
-      KILN_ASSIGN_OR_RETURN(l.up, w.Matrix(b + "ffn_up.weight", p.n_embd, p.n_ff));
-      KILN_ASSIGN_OR_RETURN(l.down, w.Matrix(b + "ffn_down.weight", p.n_ff, p.n_embd));
+      KILN_RETURN_IF_ERROR(LoadDecoderProjections(w, b, DimsOf(p), &l));
       l.sliding = i % kSwaPattern < kSwaPattern - 1;
       m->layers_.push_back(std::move(l));
     }
@@ -117,16 +99,12 @@ class Gemma3Model final : public Model {
   // global bases.
   struct Scratch : DecoderScratch {
     void Resize(const Gemma3Params& p, int64_t T, int64_t n_logits) {
-      DecoderScratch::Resize(Dims(p), T, n_logits);
+      DecoderScratch::Resize(DimsOf(p), T, n_logits);
       for (auto* a : {&cos_local, &sin_local, &cos_global, &sin_global})
         a->resize(static_cast<size_t>(T * p.head_dim / 2));
     }
     std::vector<float> cos_local, sin_local, cos_global, sin_global;
   };
-
-  static DecoderDims Dims(const Gemma3Params& p) {
-    return {p.n_embd, p.n_head, p.n_head_kv, p.head_dim, p.n_ff, p.n_vocab};
-  }
 
   void Forward(std::span<const SequenceInput> seqs, const BatchLayout& b, Scratch& s) const {
     namespace cpu = kernels::cpu;
@@ -163,7 +141,7 @@ class Gemma3Model final : public Model {
         for (int64_t i = 0; i < E; ++i) s.x[t * E + i] += o[i];
       }
     }
-    WriteLogits(b, Dims(p_), output_norm_.data(), p_.rms_eps, tok_embd_, s);  // tied output
+    WriteLogits(b, DimsOf(p_), output_norm_.data(), p_.rms_eps, tok_embd_, s);  // tied output
   }
 
   void Attention(std::span<const SequenceInput> seqs, const BatchLayout& b, const Gemma3Layer& l,

@@ -22,16 +22,9 @@ struct LlamaParams {
   float rope_base, rms_eps;
 };
 
-struct LlamaLayer {
+struct LlamaLayer : DecoderProjections {
   std::vector<float> attn_norm;  // [n_embd]
-  Weight wq;                     // [n_head * head_dim, n_embd]
-  Weight wk;                     // [n_head_kv * head_dim, n_embd]
-  Weight wv;                     // [n_head_kv * head_dim, n_embd]
-  Weight wo;                     // [n_embd, n_head * head_dim]
   std::vector<float> ffn_norm;   // [n_embd]
-  Weight gate;                   // [n_ff, n_embd]
-  Weight up;                     // [n_ff, n_embd]
-  Weight down;                   // [n_embd, n_ff]
 };
 
 Result<LlamaParams> ReadParams(const GgufFile& f) {
@@ -57,11 +50,7 @@ Result<LlamaParams> ReadParams(const GgufFile& f) {
   }
   p.rope_base = static_cast<float>(base);
   p.rms_eps = static_cast<float>(eps);
-  const GgufTensor* embd = f.FindTensor("token_embd.weight");
-  if (embd == nullptr || embd->dims.size() != 2) {
-    return InvalidArgument("the model has no 2-D tensor 'token_embd.weight'");
-  }
-  p.n_vocab = embd->dims[1];
+  KILN_ASSIGN_OR_RETURN(p.n_vocab, VocabFromEmbedding(f));
   return p;
 }
 
@@ -72,7 +61,6 @@ class LlamaModel final : public Model {
     KILN_ASSIGN_OR_RETURN(m->p_, ReadParams(f));
     const LlamaParams& p = m->p_;
     WeightLoader w(&f);
-    const int64_t q_dim = p.n_head * p.head_dim, kv_dim = p.n_head_kv * p.head_dim;
     KILN_ASSIGN_OR_RETURN(m->tok_embd_, w.Matrix("token_embd.weight", p.n_embd, p.n_vocab));
     KILN_ASSIGN_OR_RETURN(m->output_norm_, w.Vector("output_norm.weight", p.n_embd));
     if (w.Has("output.weight")) {
@@ -84,14 +72,8 @@ class LlamaModel final : public Model {
       const std::string b = "blk." + std::to_string(i) + ".";
       LlamaLayer l;
       KILN_ASSIGN_OR_RETURN(l.attn_norm, w.Vector(b + "attn_norm.weight", p.n_embd));
-      KILN_ASSIGN_OR_RETURN(l.wq, w.Matrix(b + "attn_q.weight", p.n_embd, q_dim));
-      KILN_ASSIGN_OR_RETURN(l.wk, w.Matrix(b + "attn_k.weight", p.n_embd, kv_dim));
-      KILN_ASSIGN_OR_RETURN(l.wv, w.Matrix(b + "attn_v.weight", p.n_embd, kv_dim));
-      KILN_ASSIGN_OR_RETURN(l.wo, w.Matrix(b + "attn_output.weight", q_dim, p.n_embd));
       KILN_ASSIGN_OR_RETURN(l.ffn_norm, w.Vector(b + "ffn_norm.weight", p.n_embd));
-      KILN_ASSIGN_OR_RETURN(l.gate, w.Matrix(b + "ffn_gate.weight", p.n_embd, p.n_ff));
-      KILN_ASSIGN_OR_RETURN(l.up, w.Matrix(b + "ffn_up.weight", p.n_embd, p.n_ff));
-      KILN_ASSIGN_OR_RETURN(l.down, w.Matrix(b + "ffn_down.weight", p.n_ff, p.n_embd));
+      KILN_RETURN_IF_ERROR(LoadDecoderProjections(w, b, DimsOf(p), &l));
       m->layers_.push_back(std::move(l));
     }
     KILN_ASSIGN_OR_RETURN(std::string name, f.GetStringOr("general.name", ""));
@@ -109,16 +91,12 @@ class LlamaModel final : public Model {
   // The shared activations plus the rotary angles of each token.
   struct Scratch : DecoderScratch {
     void Resize(const LlamaParams& p, int64_t T, int64_t n_logits) {
-      DecoderScratch::Resize(Dims(p), T, n_logits);
+      DecoderScratch::Resize(DimsOf(p), T, n_logits);
       cos.resize(static_cast<size_t>(T * p.rot_dim / 2));
       sin.resize(static_cast<size_t>(T * p.rot_dim / 2));
     }
     std::vector<float> cos, sin;
   };
-
-  static DecoderDims Dims(const LlamaParams& p) {
-    return {p.n_embd, p.n_head, p.n_head_kv, p.head_dim, p.n_ff, p.n_vocab};
-  }
 
   // The batch's tokens (of one or more sequences): the whole network as a
   // recipe of named steps, each over all T tokens at once; attention per
@@ -145,7 +123,7 @@ class LlamaModel final : public Model {
               GluRows{s.g.data(), s.u.data(), F, GluRows::Act::kSilu}.Source(), T);
       for (int64_t i = 0; i < T * E; ++i) s.x[i] += s.o[i];
     }
-    WriteLogits(b, Dims(p_), output_norm_.data(), p_.rms_eps, output_, s);
+    WriteLogits(b, DimsOf(p_), output_norm_.data(), p_.rms_eps, output_, s);
   }
 
   // Q, K, V of the normed input; each sequence's K and V go into its cache
