@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/blocks.h"
 #include "kernels/cpu/internal/reference_blocks.h"
@@ -55,149 +56,132 @@ float SignedAbsMax(const float* x) {
   return max;
 }
 
-}  // namespace
-
-// ---- dequantize ------------------------------------------------------------
-
-void DequantizeBlockQ4_0(const void* block, float* y) {
-  const auto b = Load<BlockQ4_0>(block);
-  const float d = F16ToF32(b.d);
-  for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(Nibble(b.qs, j) - 8) * d;
-}
-
-void DequantizeBlockQ4_1(const void* block, float* y) {
-  const auto b = Load<BlockQ4_1>(block);
-  const float d = F16ToF32(b.d);
-  const float m = F16ToF32(b.m);
-  for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(Nibble(b.qs, j)) * d + m;
-}
-
-void DequantizeBlockQ5_0(const void* block, float* y) {
-  const auto b = Load<BlockQ5_0>(block);
-  const float d = F16ToF32(b.d);
-  for (int j = 0; j < kQK; ++j) {
-    const int q = Nibble(b.qs, j) | HighBit(b.qh, j) << 4;
-    y[j] = static_cast<float>(q - 16) * d;
+// The code j of a 4-bit (kFifth: 5-bit) block.
+template <bool kFifth, typename Block>
+int Code(const Block& b, int j) {
+  if constexpr (kFifth) {
+    return Nibble(b.qs, j) | HighBit(b.qh, j) << 4;
+  } else {
+    return Nibble(b.qs, j);
   }
 }
 
-void DequantizeBlockQ5_1(const void* block, float* y) {
-  const auto b = Load<BlockQ5_1>(block);
+// Q4_0 / Q5_0: y = (q - 8) * d or (q - 16) * d.
+template <typename Block, bool kFifth>
+void DequantizeSymmetric(const void* block, float* y) {
+  const auto b = Load<Block>(block);
   const float d = F16ToF32(b.d);
-  const float m = F16ToF32(b.m);
-  for (int j = 0; j < kQK; ++j) {
-    const int q = Nibble(b.qs, j) | HighBit(b.qh, j) << 4;
-    y[j] = static_cast<float>(q) * d + m;
-  }
+  constexpr int kOffset = kFifth ? 16 : 8;
+  for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(Code<kFifth>(b, j) - kOffset) * d;
 }
 
-void DequantizeBlockQ8_0(const void* block, float* y) {
-  const auto b = Load<BlockQ8_0>(block);
+// Q4_1 / Q5_1: y = q * d + m.
+template <typename Block, bool kFifth>
+void DequantizeMinMax(const void* block, float* y) {
+  const auto b = Load<Block>(block);
+  const float d = F16ToF32(b.d);
+  const float m = F16ToF32(b.m);
+  for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(Code<kFifth>(b, j)) * d + m;
+}
+
+// Q8_0 / Q8_1: y = q * d.
+template <typename Block>
+void DequantizeQ8(const void* block, float* y) {
+  const auto b = Load<Block>(block);
   const float d = F16ToF32(b.d);
   for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(b.qs[j]) * d;
 }
 
-void DequantizeBlockQ8_1(const void* block, float* y) {
-  const auto b = Load<BlockQ8_1>(block);
-  const float d = F16ToF32(b.d);
-  for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(b.qs[j]) * d;
-}
-
-// ---- quantize --------------------------------------------------------------
 // The scale maps the block's extreme value onto the end of the code range; the
 // codes are computed from the float scale, not from its f16 rounding (as ggml).
 
-void QuantizeBlockQ4_0(const float* x, void* block) {
-  // d = max / -8 puts the largest-magnitude value at code 0 (q - 8 = -8),
-  // which uses the one extra negative code of the asymmetric range [-8, 7].
-  const float d = SignedAbsMax(x) / -8.0f;
+// Q4_0 / Q5_0. d = max / -8 (-16) puts the largest-magnitude value at code 0
+// (q - 8 = -8), which uses the one extra negative code of the asymmetric range
+// [-8, 7] ([-16, 15]).
+template <typename Block, bool kFifth>
+void QuantizeSymmetric(const float* x, void* block) {
+  constexpr float kHalfRange = kFifth ? 16.0f : 8.0f;
+  constexpr int kMaxCode = kFifth ? 31 : 15;
+  const float d = SignedAbsMax(x) / -kHalfRange;
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   uint8_t q[kQK];
   for (int j = 0; j < kQK; ++j) {
     // x * id is in [-8, 8]; + 8.5 and truncation round to nearest (half up).
-    q[j] = static_cast<uint8_t>(std::min(15, static_cast<int>(x[j] * id + 8.5f)));
+    q[j] =
+        static_cast<uint8_t>(std::min(kMaxCode, static_cast<int>(x[j] * id + (kHalfRange + 0.5f))));
   }
-  BlockQ4_0 b;
+  Block b;
   b.d = F32ToF16(d);
+  if constexpr (kFifth) PackHighBits(q, b.qh);
   PackNibbles(q, b.qs);
   Store(b, block);
 }
 
-void QuantizeBlockQ4_1(const float* x, void* block) {
+// Q4_1 / Q5_1: d = (max - min) / 15 (31), codes from the minimum up.
+template <typename Block, bool kFifth>
+void QuantizeMinMax(const float* x, void* block) {
+  constexpr int kMaxCode = kFifth ? 31 : 15;
   const float min = *std::min_element(x, x + kQK);
   const float max = *std::max_element(x, x + kQK);
-  const float d = (max - min) / 15.0f;
+  const float d = (max - min) / static_cast<float>(kMaxCode);
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   uint8_t q[kQK];
   for (int j = 0; j < kQK; ++j) {
-    q[j] = static_cast<uint8_t>(std::min(15, static_cast<int>((x[j] - min) * id + 0.5f)));
+    q[j] = static_cast<uint8_t>(std::min(kMaxCode, static_cast<int>((x[j] - min) * id + 0.5f)));
   }
-  BlockQ4_1 b;
+  Block b;
   b.d = F32ToF16(d);
   b.m = F32ToF16(min);
+  if constexpr (kFifth) PackHighBits(q, b.qh);
   PackNibbles(q, b.qs);
   Store(b, block);
 }
 
-void QuantizeBlockQ5_0(const float* x, void* block) {
-  const float d = SignedAbsMax(x) / -16.0f;  // as Q4_0, range [-16, 15]
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  uint8_t q[kQK];
-  for (int j = 0; j < kQK; ++j) {
-    q[j] = static_cast<uint8_t>(std::min(31, static_cast<int>(x[j] * id + 16.5f)));
-  }
-  BlockQ5_0 b;
-  b.d = F32ToF16(d);
-  PackHighBits(q, b.qh);
-  PackNibbles(q, b.qs);
-  Store(b, block);
-}
-
-void QuantizeBlockQ5_1(const float* x, void* block) {
-  const float min = *std::min_element(x, x + kQK);
-  const float max = *std::max_element(x, x + kQK);
-  const float d = (max - min) / 31.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  uint8_t q[kQK];
-  for (int j = 0; j < kQK; ++j) {
-    q[j] = static_cast<uint8_t>(std::min(31, static_cast<int>((x[j] - min) * id + 0.5f)));
-  }
-  BlockQ5_1 b;
-  b.d = F32ToF16(d);
-  b.m = F32ToF16(min);
-  PackHighBits(q, b.qh);
-  PackNibbles(q, b.qs);
-  Store(b, block);
-}
-
-void QuantizeBlockQ8_0(const float* x, void* block) {
+// Q8_0, and Q8_1 with s = f16(float(sum of the codes) * d), d the float scale
+// before its f16 rounding (ggml's quantize_row_q8_1_ref).
+template <typename Block>
+void QuantizeQ8(const float* x, void* block) {
   float amax = 0.0f;
   for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
   const float d = amax / 127.0f;
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  BlockQ8_0 b;
-  b.d = F32ToF16(d);
-  // roundf: halves away from zero, as ggml.
-  for (int j = 0; j < kQK; ++j) b.qs[j] = static_cast<int8_t>(std::round(x[j] * id));
-  Store(b, block);
-}
-
-// As Q8_0, plus s = f16(float(sum of the codes) * d), d the float scale before
-// its f16 rounding (ggml's quantize_row_q8_1_ref).
-void QuantizeBlockQ8_1(const float* x, void* block) {
-  float amax = 0.0f;
-  for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
-  const float d = amax / 127.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  BlockQ8_1 b;
+  Block b;
   b.d = F32ToF16(d);
   int sum = 0;
   for (int j = 0; j < kQK; ++j) {
-    b.qs[j] = static_cast<int8_t>(std::round(x[j] * id));
+    b.qs[j] = static_cast<int8_t>(std::round(x[j] * id));  // halves away from zero, as ggml
     sum += b.qs[j];
   }
-  b.s = F32ToF16(static_cast<float>(sum) * d);
+  if constexpr (std::is_same_v<Block, BlockQ8_1>) b.s = F32ToF16(static_cast<float>(sum) * d);
   Store(b, block);
 }
+
+}  // namespace
+
+void DequantizeBlockQ4_0(const void* block, float* y) {
+  DequantizeSymmetric<BlockQ4_0, false>(block, y);
+}
+void DequantizeBlockQ5_0(const void* block, float* y) {
+  DequantizeSymmetric<BlockQ5_0, true>(block, y);
+}
+void DequantizeBlockQ4_1(const void* block, float* y) {
+  DequantizeMinMax<BlockQ4_1, false>(block, y);
+}
+void DequantizeBlockQ5_1(const void* block, float* y) {
+  DequantizeMinMax<BlockQ5_1, true>(block, y);
+}
+void DequantizeBlockQ8_0(const void* block, float* y) { DequantizeQ8<BlockQ8_0>(block, y); }
+void DequantizeBlockQ8_1(const void* block, float* y) { DequantizeQ8<BlockQ8_1>(block, y); }
+
+void QuantizeBlockQ4_0(const float* x, void* block) {
+  QuantizeSymmetric<BlockQ4_0, false>(x, block);
+}
+void QuantizeBlockQ5_0(const float* x, void* block) {
+  QuantizeSymmetric<BlockQ5_0, true>(x, block);
+}
+void QuantizeBlockQ4_1(const float* x, void* block) { QuantizeMinMax<BlockQ4_1, false>(x, block); }
+void QuantizeBlockQ5_1(const float* x, void* block) { QuantizeMinMax<BlockQ5_1, true>(x, block); }
+void QuantizeBlockQ8_0(const float* x, void* block) { QuantizeQ8<BlockQ8_0>(x, block); }
+void QuantizeBlockQ8_1(const float* x, void* block) { QuantizeQ8<BlockQ8_1>(x, block); }
 
 }  // namespace kiln::kernels::cpu::internal
