@@ -28,11 +28,40 @@ Block Load(const void* blocks, int64_t i) {
 // Fifth bit of value j (0..31) of a Q5_0/Q5_1 block, as 0 or 16.
 int High16(const uint8_t qh[4], int j) { return ((qh[j / 8] >> (j % 8)) & 1) << 4; }
 
-}  // namespace
+// sum over j of (code j - kOffset) * activation code j for a 4-bit (kFifth:
+// 5-bit) weight block: values j and j + 16 share weight byte j (low, high
+// nibble). An integer sum: its order cannot matter.
+template <bool kFifth, int kOffset, typename W, typename X>
+int BlockSum(const W& x, const X& y) {
+  int sumi = 0;
+  for (int j = 0; j < kQK / 2; ++j) {
+    int x0 = x.qs[j] & 0xF, x1 = x.qs[j] >> 4;
+    if constexpr (kFifth) {
+      x0 |= High16(x.qh, j);
+      x1 |= High16(x.qh, j + kQK / 2);
+    }
+    sumi += (x0 - kOffset) * y.qs[j] + (x1 - kOffset) * y.qs[j + kQK / 2];
+  }
+  return sumi;
+}
 
-// In all five: the value j of the weight block pairs with activation code j;
-// values j and j + 16 share weight byte j (low, high nibble), summed into
-// sumi0 / sumi1 as ggml does (integer sums: their order cannot matter).
+// ggml_vec_dot_q4_1_q8_1_generic and _q5_1_: raw codes (no offset); the
+// weight minimum m times the activation block's stored sum s = d_x *
+// sum(codes) adds m * sum(x): sumf += (d_w * d_x) * sumi + m * s.
+template <typename W, bool kFifth>
+float DotMinMax(const void* w, const void* xq, int64_t nb) {
+  float sumf = 0.0f;
+  for (int64_t i = 0; i < nb; ++i) {
+    const auto x = Load<W>(w, i);
+    const auto y = Load<BlockQ8_1>(xq, i);
+    const int sumi = BlockSum<kFifth, 0>(x, y);
+    sumf +=
+        (F16ToF32(x.d) * F16ToF32(y.d)) * static_cast<float>(sumi) + F16ToF32(x.m) * F16ToF32(y.s);
+  }
+  return sumf;
+}
+
+}  // namespace
 
 // ggml_vec_dot_q4_0_q8_0_generic: sumf += sumi * d_w * d_x, left to right.
 float DotQ4_0Q8_0(const void* w, const void* xq, int64_t nb) {
@@ -40,37 +69,14 @@ float DotQ4_0Q8_0(const void* w, const void* xq, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
     const auto x = Load<BlockQ4_0>(w, i);
     const auto y = Load<BlockQ8_0>(xq, i);
-    int sumi0 = 0;
-    int sumi1 = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      sumi0 += ((x.qs[j] & 0xF) - 8) * y.qs[j];
-      sumi1 += ((x.qs[j] >> 4) - 8) * y.qs[j + kQK / 2];
-    }
-    const int sumi = sumi0 + sumi1;
+    const int sumi = BlockSum<false, 8>(x, y);
     sumf += static_cast<float>(sumi) * F16ToF32(x.d) * F16ToF32(y.d);
   }
   return sumf;
 }
 
-// ggml_vec_dot_q4_1_q8_1_generic: raw nibbles (no offset); the weight minimum
-// m times the activation block's stored sum s = d_x * sum(codes) adds
-// m * sum(x): sumf += (d_w * d_x) * sumi + m * s.
 float DotQ4_1Q8_1(const void* w, const void* xq, int64_t nb) {
-  float sumf = 0.0f;
-  for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ4_1>(w, i);
-    const auto y = Load<BlockQ8_1>(xq, i);
-    int sumi0 = 0;
-    int sumi1 = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      sumi0 += (x.qs[j] & 0xF) * y.qs[j];
-      sumi1 += (x.qs[j] >> 4) * y.qs[j + kQK / 2];
-    }
-    const int sumi = sumi0 + sumi1;
-    sumf +=
-        (F16ToF32(x.d) * F16ToF32(y.d)) * static_cast<float>(sumi) + F16ToF32(x.m) * F16ToF32(y.s);
-  }
-  return sumf;
+  return DotMinMax<BlockQ4_1, false>(w, xq, nb);
 }
 
 // ggml_vec_dot_q5_0_q8_0_generic: q = nibble | fifth bit << 4, minus 16;
@@ -80,39 +86,14 @@ float DotQ5_0Q8_0(const void* w, const void* xq, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
     const auto x = Load<BlockQ5_0>(w, i);
     const auto y = Load<BlockQ8_0>(xq, i);
-    int sumi0 = 0;
-    int sumi1 = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int x0 = ((x.qs[j] & 0xF) | High16(x.qh, j)) - 16;
-      const int x1 = ((x.qs[j] >> 4) | High16(x.qh, j + kQK / 2)) - 16;
-      sumi0 += x0 * y.qs[j];
-      sumi1 += x1 * y.qs[j + kQK / 2];
-    }
-    const int sumi = sumi0 + sumi1;
+    const int sumi = BlockSum<true, 16>(x, y);
     sumf += (F16ToF32(x.d) * F16ToF32(y.d)) * static_cast<float>(sumi);
   }
   return sumf;
 }
 
-// ggml_vec_dot_q5_1_q8_1_generic: as Q4_1 with 5-bit codes.
 float DotQ5_1Q8_1(const void* w, const void* xq, int64_t nb) {
-  float sumf = 0.0f;
-  for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ5_1>(w, i);
-    const auto y = Load<BlockQ8_1>(xq, i);
-    int sumi0 = 0;
-    int sumi1 = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int x0 = (x.qs[j] & 0xF) | High16(x.qh, j);
-      const int x1 = (x.qs[j] >> 4) | High16(x.qh, j + kQK / 2);
-      sumi0 += x0 * y.qs[j];
-      sumi1 += x1 * y.qs[j + kQK / 2];
-    }
-    const int sumi = sumi0 + sumi1;
-    sumf +=
-        (F16ToF32(x.d) * F16ToF32(y.d)) * static_cast<float>(sumi) + F16ToF32(x.m) * F16ToF32(y.s);
-  }
-  return sumf;
+  return DotMinMax<BlockQ5_1, true>(w, xq, nb);
 }
 
 // ggml_vec_dot_q8_0_q8_0_generic: sumf += sumi * (d_w * d_x).
