@@ -10,6 +10,7 @@
 
 #include "base/check.h"
 #include "kernels/blocks.h"
+#include "kernels/cpu/internal/block_codes.h"
 #include "kernels/cpu/internal/quant_dot_rows.h"
 #include "kernels/cpu/reference.h"
 #include "kernels/half.h"
@@ -17,13 +18,6 @@
 namespace kiln::kernels::cpu {
 namespace internal {
 namespace {
-
-template <typename Block>
-Block Load(const void* blocks, int64_t i) {
-  Block b;  // blocks may sit at any byte offset
-  std::memcpy(&b, static_cast<const uint8_t*>(blocks) + i * sizeof(Block), sizeof(b));
-  return b;
-}
 
 // Fifth bit of value j (0..31) of a Q5_0/Q5_1 block, as 0 or 16.
 int High16(const uint8_t qh[4], int j) { return ((qh[j / 8] >> (j % 8)) & 1) << 4; }
@@ -52,8 +46,8 @@ template <typename W, bool kFifth>
 float DotMinMax(const void* w, const void* xq, int64_t nb) {
   float sumf = 0.0f;
   for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<W>(w, i);
-    const auto y = Load<BlockQ8_1>(xq, i);
+    const auto x = LoadBlock<W>(w, i);
+    const auto y = LoadBlock<BlockQ8_1>(xq, i);
     const int sumi = BlockSum<kFifth, 0>(x, y);
     sumf +=
         (F16ToF32(x.d) * F16ToF32(y.d)) * static_cast<float>(sumi) + F16ToF32(x.m) * F16ToF32(y.s);
@@ -67,8 +61,8 @@ float DotMinMax(const void* w, const void* xq, int64_t nb) {
 float DotQ4_0Q8_0(const void* w, const void* xq, int64_t nb) {
   float sumf = 0.0f;
   for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ4_0>(w, i);
-    const auto y = Load<BlockQ8_0>(xq, i);
+    const auto x = LoadBlock<BlockQ4_0>(w, i);
+    const auto y = LoadBlock<BlockQ8_0>(xq, i);
     const int sumi = BlockSum<false, 8>(x, y);
     sumf += static_cast<float>(sumi) * F16ToF32(x.d) * F16ToF32(y.d);
   }
@@ -84,8 +78,8 @@ float DotQ4_1Q8_1(const void* w, const void* xq, int64_t nb) {
 float DotQ5_0Q8_0(const void* w, const void* xq, int64_t nb) {
   float sumf = 0.0f;
   for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ5_0>(w, i);
-    const auto y = Load<BlockQ8_0>(xq, i);
+    const auto x = LoadBlock<BlockQ5_0>(w, i);
+    const auto y = LoadBlock<BlockQ8_0>(xq, i);
     const int sumi = BlockSum<true, 16>(x, y);
     sumf += (F16ToF32(x.d) * F16ToF32(y.d)) * static_cast<float>(sumi);
   }
@@ -100,8 +94,8 @@ float DotQ5_1Q8_1(const void* w, const void* xq, int64_t nb) {
 float DotQ8_0Q8_0(const void* w, const void* xq, int64_t nb) {
   float sumf = 0.0f;
   for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ8_0>(w, i);
-    const auto y = Load<BlockQ8_0>(xq, i);
+    const auto x = LoadBlock<BlockQ8_0>(w, i);
+    const auto y = LoadBlock<BlockQ8_0>(xq, i);
     int sumi = 0;
     for (int j = 0; j < kQK; ++j) sumi += x.qs[j] * y.qs[j];
     sumf += static_cast<float>(sumi) * (F16ToF32(x.d) * F16ToF32(y.d));

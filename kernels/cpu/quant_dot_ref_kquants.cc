@@ -10,20 +10,15 @@
 // d is f16(w.d) * x.d (a float product; the Q8_K scale is a float).
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/blocks.h"
+#include "kernels/cpu/internal/block_codes.h"
 #include "kernels/cpu/internal/quant_dot_rows.h"
 #include "kernels/half.h"
 
 namespace kiln::kernels::cpu::internal {
 namespace {
-
-template <typename Block>
-Block Load(const void* blocks, int64_t i) {
-  Block b;  // blocks may sit at any byte offset
-  std::memcpy(&b, static_cast<const uint8_t*>(blocks) + i * sizeof(Block), sizeof(b));
-  return b;
-}
 
 constexpr int kLanes = 8;
 
@@ -45,17 +40,6 @@ struct LaneSums {
     return sumf;
   }
 };
-
-// Low 2 bits of value p of a Q2_K/Q3_K super-block (blocks.h).
-int TwoBits(const uint8_t* qs, int p) {
-  return (qs[32 * (p / 128) + p % 32] >> (2 * ((p / 32) % 4))) & 3;
-}
-
-// 4-bit value p of a Q4_K/Q5_K super-block (blocks.h).
-int Q4Nibble(const uint8_t* qs, int p) {
-  const uint8_t byte = qs[32 * (p / 64) + p % 32];
-  return (p % 64) < 32 ? byte & 0xF : byte >> 4;
-}
 
 // Unpacked 6-bit scales and mins of the 8 sub-blocks of Q4_K/Q5_K.
 void Q4ScalesMins(const uint8_t* packed, int scales[8], int mins[8]) {
@@ -81,8 +65,8 @@ int MinsTerm(const BlockQ8_K& y, const int mins[8]) {
 float DotQ2_KQ8_K(const void* w, const void* xq, int64_t nb) {
   float sumf = 0.0f;
   for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ2_K>(w, i);
-    const auto y = Load<BlockQ8_K>(xq, i);
+    const auto x = LoadBlock<BlockQ2_K>(w, i);
+    const auto y = LoadBlock<BlockQ8_K>(xq, i);
     int summs = 0;  // mins: high nibble of each sub-block's scale byte
     for (int k = 0; k < kQK_K / 16; ++k) summs += y.bsums[k] * (x.scales[k] >> 4);
     int isum = 0;
@@ -103,34 +87,35 @@ float DotQ2_KQ8_K(const void* w, const void* xq, int64_t nb) {
 float DotQ3_KQ8_K(const void* w, const void* xq, int64_t nb) {
   LaneSums lanes;
   for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ3_K>(w, i);
-    const auto y = Load<BlockQ8_K>(xq, i);
+    const auto x = LoadBlock<BlockQ3_K>(w, i);
+    const auto y = LoadBlock<BlockQ8_K>(xq, i);
     int8_t a[kQK_K];
-    for (int p = 0; p < kQK_K; ++p) {
-      const int high = (x.hmask[p % 32] >> (p / 32)) & 1;
-      a[p] = static_cast<int8_t>(TwoBits(x.qs, p) - (high ? 0 : 4));
-    }
+    for (int p = 0; p < kQK_K; ++p) a[p] = static_cast<int8_t>(Q3Code(x, p));
     int scale[16];
-    for (int k = 0; k < 16; ++k) {
-      const int low = k < 8 ? x.scales[k] & 0xF : x.scales[k - 8] >> 4;
-      const int high = (x.scales[8 + k % 4] >> (2 * (k / 4))) & 3;
-      scale[k] = (low | high << 4) - 32;
-    }
+    for (int k = 0; k < 16; ++k) scale[k] = Q3Scale(x.scales, k) - 32;
     lanes.Add(a, scale, 16, y.qs, F16ToF32(x.d) * y.d);
   }
   return lanes.Finish(0.0f);
 }
 
-// ggml_vec_dot_q4_K_q8_K_generic: nibbles, one 6-bit scale per 32 values;
-// the mins enter as sumf -= dmin * sumi per super-block.
-float DotQ4_KQ8_K(const void* w, const void* xq, int64_t nb) {
+// ggml_vec_dot_q4_K_q8_K_generic and _q5_K_ (the same with the fifth bit,
+// +16): one 6-bit scale per 32 values; the mins enter as sumf -= dmin * sumi
+// per super-block.
+template <typename Block>
+float DotQ45_K(const void* w, const void* xq, int64_t nb) {
   LaneSums lanes;
   float sumf = 0.0f;
   for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ4_K>(w, i);
-    const auto y = Load<BlockQ8_K>(xq, i);
+    const auto x = LoadBlock<Block>(w, i);
+    const auto y = LoadBlock<BlockQ8_K>(xq, i);
     int8_t a[kQK_K];
-    for (int p = 0; p < kQK_K; ++p) a[p] = static_cast<int8_t>(Q4Nibble(x.qs, p));
+    for (int p = 0; p < kQK_K; ++p) {
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+        a[p] = static_cast<int8_t>(Q5KCode(x, p));
+      } else {
+        a[p] = static_cast<int8_t>(Q4Nibble(x.qs, p));
+      }
+    }
     int scales[8], mins[8];
     Q4ScalesMins(x.scales, scales, mins);
     const int sumi = MinsTerm(y, mins);
@@ -141,43 +126,22 @@ float DotQ4_KQ8_K(const void* w, const void* xq, int64_t nb) {
   return lanes.Finish(sumf);
 }
 
-// ggml_vec_dot_q5_K_q8_K_generic: as Q4_K with the fifth bit (+16).
+float DotQ4_KQ8_K(const void* w, const void* xq, int64_t nb) {
+  return DotQ45_K<BlockQ4_K>(w, xq, nb);
+}
+
 float DotQ5_KQ8_K(const void* w, const void* xq, int64_t nb) {
-  LaneSums lanes;
-  float sumf = 0.0f;
-  for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ5_K>(w, i);
-    const auto y = Load<BlockQ8_K>(xq, i);
-    int8_t a[kQK_K];
-    for (int p = 0; p < kQK_K; ++p) {
-      const int high = (x.qh[p % 32] >> (p / 32)) & 1;
-      a[p] = static_cast<int8_t>(Q4Nibble(x.qs, p) + (high ? 16 : 0));
-    }
-    int scales[8], mins[8];
-    Q4ScalesMins(x.scales, scales, mins);
-    const int sumi = MinsTerm(y, mins);
-    lanes.Add(a, scales, 32, y.qs, F16ToF32(x.d) * y.d);
-    const float dmin = F16ToF32(x.dmin) * y.d;
-    sumf -= dmin * static_cast<float>(sumi);
-  }
-  return lanes.Finish(sumf);
+  return DotQ45_K<BlockQ5_K>(w, xq, nb);
 }
 
 // ggml_vec_dot_q6_K_q8_K_generic: 6-bit codes - 32, int8 scales per 16.
 float DotQ6_KQ8_K(const void* w, const void* xq, int64_t nb) {
   LaneSums lanes;
   for (int64_t i = 0; i < nb; ++i) {
-    const auto x = Load<BlockQ6_K>(w, i);
-    const auto y = Load<BlockQ8_K>(xq, i);
+    const auto x = LoadBlock<BlockQ6_K>(w, i);
+    const auto y = LoadBlock<BlockQ8_K>(xq, i);
     int8_t a[kQK_K];
-    for (int p = 0; p < kQK_K; ++p) {
-      const int h = p / 128;  // which 128-value half
-      const int j = p % 128;
-      const uint8_t lbyte = x.ql[64 * h + j % 64];
-      const int low = j < 64 ? lbyte & 0xF : lbyte >> 4;
-      const int high = (x.qh[32 * h + j % 32] >> (2 * (j / 32))) & 3;
-      a[p] = static_cast<int8_t>((low | high << 4) - 32);
-    }
+    for (int p = 0; p < kQK_K; ++p) a[p] = static_cast<int8_t>(Q6Code(x, p));
     int scale[16];
     for (int k = 0; k < 16; ++k) scale[k] = x.scales[k];
     lanes.Add(a, scale, 16, y.qs, F16ToF32(x.d) * y.d);

@@ -9,18 +9,12 @@
 #include <type_traits>
 
 #include "kernels/blocks.h"
+#include "kernels/cpu/internal/block_codes.h"
 #include "kernels/cpu/internal/reference_blocks.h"
 #include "kernels/half.h"
 
 namespace kiln::kernels::cpu::internal {
 namespace {
-
-template <typename Block>
-Block Load(const void* p) {
-  Block b;
-  std::memcpy(&b, p, sizeof(b));  // blocks may sit at any byte offset
-  return b;
-}
 
 template <typename Block>
 void Store(const Block& b, void* p) {
@@ -69,7 +63,7 @@ int Code(const Block& b, int j) {
 // Q4_0 / Q5_0: y = (q - 8) * d or (q - 16) * d.
 template <typename Block, bool kFifth>
 void DequantizeSymmetric(const void* block, float* y) {
-  const auto b = Load<Block>(block);
+  const auto b = LoadBlock<Block>(block);
   const float d = F16ToF32(b.d);
   constexpr int kOffset = kFifth ? 16 : 8;
   for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(Code<kFifth>(b, j) - kOffset) * d;
@@ -78,7 +72,7 @@ void DequantizeSymmetric(const void* block, float* y) {
 // Q4_1 / Q5_1: y = q * d + m.
 template <typename Block, bool kFifth>
 void DequantizeMinMax(const void* block, float* y) {
-  const auto b = Load<Block>(block);
+  const auto b = LoadBlock<Block>(block);
   const float d = F16ToF32(b.d);
   const float m = F16ToF32(b.m);
   for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(Code<kFifth>(b, j)) * d + m;
@@ -87,7 +81,7 @@ void DequantizeMinMax(const void* block, float* y) {
 // Q8_0 / Q8_1: y = q * d.
 template <typename Block>
 void DequantizeQ8(const void* block, float* y) {
-  const auto b = Load<Block>(block);
+  const auto b = LoadBlock<Block>(block);
   const float d = F16ToF32(b.d);
   for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(b.qs[j]) * d;
 }
