@@ -306,9 +306,8 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     return InvalidArgument("generate needs --prompt TEXT");
   }
   if (cmd.llm.model_path.empty()) {
-    cmd.llm.model_path =
-        DefaultModelPath(cmd.kind == Command::Kind::kEmbed ? "all-minilm-l6-v2-f32.gguf"
-                                                           : "smollm2-135m-instruct-q4_1.gguf");
+    cmd.llm.model_path = DefaultModelPath(cmd.kind == Command::Kind::kEmbed ? kDefaultEmbeddingModel
+                                                                            : kDefaultChatModel);
   }
   return cmd;
 }

@@ -73,8 +73,8 @@ Status Serve(const ServeOptions& options) {
     }
     if (options.models.empty()) {
       for (const auto& [name, file] :
-           {std::pair<std::string, std::string>{"smollm2", "smollm2-135m-instruct-q4_1.gguf"},
-            {"all-minilm-l6-v2", "all-minilm-l6-v2-f32.gguf"}}) {
+           {std::pair<std::string, std::string>{"smollm2", kDefaultChatModel},
+            {"all-minilm-l6-v2", kDefaultEmbeddingModel}}) {
         const std::string path = DefaultModelPath(file);
         if (std::filesystem::exists(path)) specs.push_back({name, path});
       }

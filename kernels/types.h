@@ -54,4 +54,9 @@ inline std::string_view TypeName(GgmlType type) { return Traits(type).name; }
 size_t RowBytes(GgmlType type, int64_t n);
 inline bool IsWholeBlocks(GgmlType type, int64_t n) { return n % Traits(type).block_size == 0; }
 
+// F32, F16 and BF16: one value per element, no blocks.
+inline bool IsPlainFloat(GgmlType type) {
+  return type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16;
+}
+
 }  // namespace kiln::kernels

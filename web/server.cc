@@ -180,17 +180,30 @@ class HttpServer::Impl {
     }
   }
 
-  // Writes `res` and says whether the connection may stay open.
-  asio::awaitable<bool> Write(Connection& conn, Response res, const std::string& request_id,
-                              bool request_keep_alive, unsigned version) {
-    http::response<http::string_body> msg{static_cast<http::status>(res.status), version};
+  // The status line and headers of `res` on msg; returns whether the
+  // connection may stay open after it.
+  template <typename Body>
+  bool SetHeader(http::response<Body>& msg, const Response& res, const std::string& request_id,
+                 bool request_keep_alive, const Connection& conn) {
     msg.set(http::field::server, "kiln");
     msg.set("X-Request-Id", request_id);
     if (!res.content_type.empty()) msg.set(http::field::content_type, res.content_type);
     for (auto& [name, value] : res.headers) msg.set(name, value);
-    msg.body() = std::move(res.body);
-    bool keep = request_keep_alive && !res.close && !shutting_down_ && !conn.closing;
+    const bool keep = request_keep_alive && !res.close && !shutting_down_ && !conn.closing;
     msg.keep_alive(keep);
+    return keep;
+  }
+
+  // Writes `res` (a body, or a streamed one: WriteStream) and says whether the
+  // connection may stay open.
+  asio::awaitable<bool> Write(Connection& conn, Response res, const std::string& request_id,
+                              bool request_keep_alive, unsigned version) {
+    if (res.stream != nullptr) {
+      co_return co_await WriteStream(conn, std::move(res), request_id, request_keep_alive, version);
+    }
+    http::response<http::string_body> msg{static_cast<http::status>(res.status), version};
+    const bool keep = SetHeader(msg, res, request_id, request_keep_alive, conn);
+    msg.body() = std::move(res.body);
     msg.prepare_payload();
     conn.stream.expires_after(options_.request_timeout);
     auto [ec, n] = co_await http::async_write(conn.stream, msg, kNoThrow);
@@ -207,12 +220,7 @@ class HttpServer::Impl {
                                     bool request_keep_alive, unsigned version) {
     std::shared_ptr<BodyStream> body = std::move(res.stream);
     http::response<http::empty_body> msg{static_cast<http::status>(res.status), version};
-    msg.set(http::field::server, "kiln");
-    msg.set("X-Request-Id", request_id);
-    if (!res.content_type.empty()) msg.set(http::field::content_type, res.content_type);
-    for (auto& [name, value] : res.headers) msg.set(name, value);
-    bool keep = request_keep_alive && !res.close && !shutting_down_ && !conn.closing;
-    msg.keep_alive(keep);
+    const bool keep = SetHeader(msg, res, request_id, request_keep_alive, conn);
     msg.chunked(true);
     auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
     auto executor = timer->get_executor();
@@ -363,9 +371,7 @@ class HttpServer::Impl {
         req.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       Response res = Dispatch(req);
-      bool keep = res.stream != nullptr
-                      ? co_await WriteStream(*conn, std::move(res), request_id, keep_alive, version)
-                      : co_await Write(*conn, std::move(res), request_id, keep_alive, version);
+      bool keep = co_await Write(*conn, std::move(res), request_id, keep_alive, version);
       if (!keep) {
         beast::error_code ignored;
         conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

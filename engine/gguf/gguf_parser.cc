@@ -21,8 +21,6 @@ constexpr size_t kTensorCountOffset = 8;  // after the magic and version
 constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;                  // key len, key, type, value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;  // name, n_dims, dim, type, offset
 
-std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
-
 // Bytes one array element takes at least.
 uint64_t MinEncodedSize(GgufType type) {
   switch (type) {

@@ -13,8 +13,6 @@ namespace {
 constexpr uint64_t kMaxTensorNameLength = 255;
 constexpr uint32_t kMaxDims = 4;
 
-std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
-
 std::string Range(uint64_t begin, uint64_t end) {
   return "[" + std::to_string(begin) + ", " + std::to_string(end) + ")";
 }

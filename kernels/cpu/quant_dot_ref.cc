@@ -165,10 +165,6 @@ float DotPlain(GgmlType type, const void* w, const void* xq, int64_t n) {
   return static_cast<float>(sumf);
 }
 
-bool IsPlainFloat(GgmlType type) {
-  return type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16;
-}
-
 }  // namespace
 
 bool HasQuantizedDotRef(GgmlType weight_type) {

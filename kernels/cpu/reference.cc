@@ -69,10 +69,6 @@ QuantizeBlockFn FindQuantizeBlock(GgmlType type) {
   }
 }
 
-bool IsPlainFloat(GgmlType type) {
-  return type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16;
-}
-
 }  // namespace
 
 bool IsReferenceDequantizable(GgmlType type) {

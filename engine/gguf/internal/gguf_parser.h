@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -10,6 +11,9 @@
 #include "engine/gguf/internal/byte_reader.h"
 
 namespace kiln::engine {
+
+// 'name', for error messages that quote a key or tensor name.
+inline std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 class GgufParser {
  public:
