@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/blocks.h"
 #include "kernels/cpu/internal/block_codes.h"
@@ -35,8 +36,12 @@ void DequantizeBlockQ3_K(const void* block, float* y) {
   }
 }
 
-void DequantizeBlockQ4_K(const void* block, float* y) {
-  const auto b = LoadBlock<BlockQ4_K>(block);
+namespace {
+
+// Q4_K and Q5_K: y = d * scale * q - dmin * min, per sub-block of 32.
+template <typename Block>
+void DequantizeQ45_K(const void* block, float* y) {
+  const auto b = LoadBlock<Block>(block);
   const float d = F16ToF32(b.d);
   const float dmin = F16ToF32(b.dmin);
   uint8_t scales[8], mins[8];
@@ -44,22 +49,20 @@ void DequantizeBlockQ4_K(const void* block, float* y) {
   for (int i = 0; i < kQK_K; ++i) {
     const float dl = d * static_cast<float>(scales[i / 32]);
     const float ml = dmin * static_cast<float>(mins[i / 32]);
-    y[i] = dl * static_cast<float>(Q4Nibble(b.qs, i)) - ml;
+    int q;
+    if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+      q = Q5KCode(b, i);
+    } else {
+      q = Q4Nibble(b.qs, i);
+    }
+    y[i] = dl * static_cast<float>(q) - ml;
   }
 }
 
-void DequantizeBlockQ5_K(const void* block, float* y) {
-  const auto b = LoadBlock<BlockQ5_K>(block);
-  const float d = F16ToF32(b.d);
-  const float dmin = F16ToF32(b.dmin);
-  uint8_t scales[8], mins[8];
-  UnpackScalesMinsK4(b.scales, scales, mins);
-  for (int i = 0; i < kQK_K; ++i) {
-    const float dl = d * static_cast<float>(scales[i / 32]);
-    const float ml = dmin * static_cast<float>(mins[i / 32]);
-    y[i] = dl * static_cast<float>(Q5KCode(b, i)) - ml;
-  }
-}
+}  // namespace
+
+void DequantizeBlockQ4_K(const void* block, float* y) { DequantizeQ45_K<BlockQ4_K>(block, y); }
+void DequantizeBlockQ5_K(const void* block, float* y) { DequantizeQ45_K<BlockQ5_K>(block, y); }
 
 void DequantizeBlockQ6_K(const void* block, float* y) {
   const auto b = LoadBlock<BlockQ6_K>(block);
