@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 
 #include "base/check.h"
@@ -125,6 +126,25 @@ void KvCache::AdoptPrefix(std::span<const int32_t> pages) {
     pages_.push_back(p);
   }
   size_ = static_cast<int64_t>(pages.size()) * pool_->page_size();
+}
+
+bool KvCache::CopyPartialPage(int32_t page, int64_t n) {
+  const int64_t ps = pool_->page_size();
+  KILN_CHECK(size_ % ps == 0 && n > 0 && n < ps && size_ + n <= n_ctx_);
+  KILN_CHECK(static_cast<int64_t>(pages_.size()) * ps == size_);
+  pool_->Retain(page);  // the evictor must not take it while we allocate
+  const int32_t own = pool_->Allocate();
+  if (own >= 0) {
+    const size_t bytes = static_cast<size_t>(n * pool_->kv_dim()) * sizeof(uint16_t);
+    for (int64_t l = 0; l < pool_->n_layer(); ++l) {
+      std::memcpy(pool_->K(own, l), pool_->K(page, l), bytes);
+      std::memcpy(pool_->V(own, l), pool_->V(page, l), bytes);
+    }
+    pages_.push_back(own);
+    size_ += n;
+  }
+  pool_->Release(page);
+  return own >= 0;
 }
 
 void KvCache::ReleaseTail(size_t keep) {

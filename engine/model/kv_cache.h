@@ -114,6 +114,11 @@ class KvCache {
   // [0, pages.size() * page_size) are filled; each page gets a reference.
   // Shared pages are only ever read: new tokens go to pages of their own.
   void AdoptPrefix(std::span<const int32_t> pages);
+  // Continues a sequence that ends on a page boundary with a copy of the
+  // first n positions of `page` (a cached page whose tokens match only so
+  // far): a new page of its own gets their rows, so the shared page is never
+  // written. False (nothing changed) when the pool has no page to give.
+  bool CopyPartialPage(int32_t page, int64_t n);
   const std::vector<int32_t>& pages() const { return pages_; }
   KvPool& pool() const { return *pool_; }
 

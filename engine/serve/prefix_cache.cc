@@ -52,66 +52,108 @@ void PrefixCache::Touch(int32_t page) {
   lru_.splice(lru_.begin(), lru_, e.lru);
 }
 
-std::vector<int32_t> PrefixCache::Walk(std::span<const int32_t> tokens, int64_t max_tokens) const {
+PrefixCache::Prefix PrefixCache::Walk(std::span<const int32_t> tokens, int64_t max_tokens) const {
   const int64_t ps = pool_->page_size();
-  const int64_t n = std::min<int64_t>(max_tokens, static_cast<int64_t>(tokens.size())) / ps;
-  std::vector<int32_t> pages;
+  const int64_t limit = std::min<int64_t>(max_tokens, static_cast<int64_t>(tokens.size()));
+  Prefix out;
   uint64_t key = kRootKey;
   int32_t parent = -1;
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < limit / ps; ++i) {
     const auto block = tokens.subspan(static_cast<size_t>(i * ps), static_cast<size_t>(ps));
     key = ChainKey(key, block);
     const int32_t page = Find(key, parent, block);
     if (page < 0) break;
-    pages.push_back(page);
+    out.pages.push_back(page);
     parent = page;
   }
-  return pages;
+  // Where the chain stops: the recorded continuation sharing the most tokens.
+  const int64_t done = static_cast<int64_t>(out.pages.size()) * ps;
+  const auto rest =
+      tokens.subspan(static_cast<size_t>(done), static_cast<size_t>(std::min(limit - done, ps)));
+  auto [lo, hi] = children_.equal_range(parent);
+  for (auto it = lo; it != hi; ++it) {
+    const std::vector<int32_t>& t = entries_.at(it->second).tokens;
+    const int64_t common =
+        std::mismatch(t.begin(), t.end(), rest.begin(), rest.end()).first - t.begin();
+    if (common > out.partial_tokens) {
+      out.partial_tokens = common;
+      out.partial_page = it->second;
+    }
+  }
+  if (out.partial_tokens == ps) {  // (a whole page: only where max_tokens cut the chain)
+    out.partial_tokens = ps - 1;
+  }
+  return out;
 }
 
-std::vector<int32_t> PrefixCache::Peek(std::span<const int32_t> tokens, int64_t max_tokens) const {
+PrefixCache::Prefix PrefixCache::Peek(std::span<const int32_t> tokens, int64_t max_tokens) const {
   std::lock_guard lock(mu_);
   return Walk(tokens, max_tokens);
 }
 
-std::vector<int32_t> PrefixCache::Match(std::span<const int32_t> tokens, int64_t max_tokens) {
+PrefixCache::Prefix PrefixCache::Match(std::span<const int32_t> tokens, int64_t max_tokens) {
   std::lock_guard lock(mu_);
-  std::vector<int32_t> pages = Walk(tokens, max_tokens);
+  Prefix prefix = Walk(tokens, max_tokens);
   ++stats_.lookups;
   // Most recent last-to-first: the chain's start is the last to be evicted.
-  for (auto it = pages.rbegin(); it != pages.rend(); ++it) Touch(*it);
-  if (!pages.empty()) {
+  if (prefix.partial_page >= 0) Touch(prefix.partial_page);
+  for (auto it = prefix.pages.rbegin(); it != prefix.pages.rend(); ++it) Touch(*it);
+  const int64_t reused =
+      static_cast<int64_t>(prefix.pages.size()) * pool_->page_size() + prefix.partial_tokens;
+  if (reused > 0) {
     ++stats_.hits;
-    stats_.tokens_reused += static_cast<int64_t>(pages.size()) * pool_->page_size();
+    stats_.tokens_reused += reused;
   }
-  return pages;
+  return prefix;
 }
 
 void PrefixCache::Insert(std::span<const int32_t> tokens, const KvCache& cache) {
   KILN_CHECK(&cache.pool() == pool_.get());
   const int64_t ps = pool_->page_size();
   KILN_CHECK(static_cast<int64_t>(tokens.size()) <= cache.size());
-  const int64_t n = static_cast<int64_t>(tokens.size()) / ps;
+  // The whole pages, then the last one as far as it is filled (a finished
+  // sequence never writes it again): found only as a partial match.
+  const int64_t n = (static_cast<int64_t>(tokens.size()) + ps - 1) / ps;
   std::vector<int32_t> path;
   std::lock_guard lock(mu_);
   uint64_t key = kRootKey;
   int32_t parent = -1;
   for (int64_t i = 0; i < n; ++i) {
-    const auto block = tokens.subspan(static_cast<size_t>(i * ps), static_cast<size_t>(ps));
-    key = ChainKey(key, block);
-    int32_t page = Find(key, parent, block);
+    const auto block = tokens.subspan(static_cast<size_t>(i * ps));
+    const auto page_tokens = block.first(std::min<size_t>(block.size(), static_cast<size_t>(ps)));
+    key = ChainKey(key, page_tokens);
+    int32_t page = Find(key, parent, page_tokens);
     if (page < 0) {
       page = cache.pages()[static_cast<size_t>(i)];
       if (entries_.count(page) != 0) break;  // recorded for other tokens: cannot be
       pool_->Retain(page);
       lru_.push_front(page);
-      entries_.emplace(page, Entry{key, parent, {block.begin(), block.end()}, lru_.begin()});
+      entries_.emplace(page,
+                       Entry{key, parent, {page_tokens.begin(), page_tokens.end()}, lru_.begin()});
       by_key_.emplace(key, page);
+      children_.emplace(parent, page);
     }
     path.push_back(page);
     parent = page;
   }
   for (auto it = path.rbegin(); it != path.rend(); ++it) Touch(*it);
+}
+
+void PrefixCache::Forget(int32_t page) {
+  Entry& e = entries_.at(page);
+  auto erase = [page](auto& map, auto key) {
+    auto [lo, hi] = map.equal_range(key);
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second == page) {
+        map.erase(it);
+        return;
+      }
+    }
+  };
+  erase(by_key_, e.key);
+  erase(children_, e.parent);
+  lru_.erase(e.lru);
+  entries_.erase(page);
 }
 
 bool PrefixCache::EvictOne() {
@@ -125,16 +167,7 @@ bool PrefixCache::EvictOne() {
       }
     }
     if (victim < 0) return false;
-    Entry& e = entries_.at(victim);
-    auto [lo, hi] = by_key_.equal_range(e.key);
-    for (auto it = lo; it != hi; ++it) {
-      if (it->second == victim) {
-        by_key_.erase(it);
-        break;
-      }
-    }
-    lru_.erase(e.lru);
-    entries_.erase(victim);
+    Forget(victim);
     ++stats_.evictions;
   }
   pool_->Release(victim);

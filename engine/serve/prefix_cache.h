@@ -5,7 +5,11 @@
 // under a hash of its tokens chained with the hash of every page before it,
 // so a page matches only after the same prefix. A later prompt's Match walks
 // that chain page by page and returns the pages to adopt (KvCache::AdoptPrefix)
-// instead of recomputing them.
+// instead of recomputing them. Where the chain ends, a recorded page whose
+// first tokens (not all) continue the prompt is returned too: its matching
+// rows are copied (KvCache::CopyPartialPage), so a chat's next turn, which
+// parts from the cached one mid-page (where the reply was regenerated),
+// recomputes only what is new.
 //
 // The cache holds a reference to each page it records. When the pool runs
 // out, it gives back its least recently used page that no sequence is using
@@ -33,16 +37,24 @@ class PrefixCache {
   PrefixCache(const PrefixCache&) = delete;
   PrefixCache& operator=(const PrefixCache&) = delete;
 
-  // The pages holding the longest recorded prefix of `tokens`, whole pages
-  // only and at most max_tokens positions (a prompt keeps at least its last
-  // token to compute). Not retained: adopt them before anything else can
-  // allocate from the pool.
-  std::vector<int32_t> Match(std::span<const int32_t> tokens, int64_t max_tokens);
+  // The longest recorded prefix of `tokens`, at most max_tokens positions
+  // (a prompt keeps at least its last token to compute): whole pages to
+  // adopt, then a page whose first partial_tokens tokens continue it (or -1).
+  struct Prefix {
+    std::vector<int32_t> pages;
+    int32_t partial_page = -1;
+    int64_t partial_tokens = 0;
+  };
+  // Not retained: adopt the pages (and copy the partial one) before anything
+  // else can allocate from the pool.
+  Prefix Match(std::span<const int32_t> tokens, int64_t max_tokens);
   // What Match would return, leaving recency and the statistics alone (for
   // a request that may not be admitted yet).
-  std::vector<int32_t> Peek(std::span<const int32_t> tokens, int64_t max_tokens) const;
-  // Records the whole pages of `cache`, whose positions [0, tokens.size())
-  // hold `tokens` (tokens.size() <= cache.size()).
+  Prefix Peek(std::span<const int32_t> tokens, int64_t max_tokens) const;
+  // Records the pages of a finished sequence `cache`, whose positions
+  // [0, tokens.size()) hold `tokens` (tokens.size() <= cache.size()): the
+  // whole pages, and a last page partly filled (for partial matches only).
+  // A sequence still running must record whole pages only.
   void Insert(std::span<const int32_t> tokens, const KvCache& cache);
 
   // Frees one page no sequence uses; false when there is none.
@@ -67,13 +79,15 @@ class PrefixCache {
   // The page continuing `parent` with `tokens` (hash `key`), or -1.
   int32_t Find(uint64_t key, int32_t parent, std::span<const int32_t> tokens) const;
   // The chain of recorded pages for `tokens` (under mu_).
-  std::vector<int32_t> Walk(std::span<const int32_t> tokens, int64_t max_tokens) const;
+  Prefix Walk(std::span<const int32_t> tokens, int64_t max_tokens) const;
   void Touch(int32_t page);
+  void Forget(int32_t page);  // drops a page's records (under mu_)
 
   std::shared_ptr<KvPool> pool_;
   mutable std::mutex mu_;
-  std::unordered_map<int32_t, Entry> entries_;         // by page
-  std::unordered_multimap<uint64_t, int32_t> by_key_;  // key -> page
+  std::unordered_map<int32_t, Entry> entries_;          // by page
+  std::unordered_multimap<uint64_t, int32_t> by_key_;   // key -> page
+  std::unordered_multimap<int32_t, int32_t> children_;  // parent page (-1: none) -> page
   std::list<int32_t> lru_;
   Stats stats_;
 };

@@ -126,22 +126,32 @@ void Scheduler::Admit() {
     // (one that could outgrow the whole pool runs when it is alone, and
     // fails cleanly if it does fill it)
     const int64_t need = std::min(PagesFor(positions), pool_->n_pages());
-    std::vector<int32_t> prefix;
+    PrefixCache::Prefix prefix;
     if (prefix_ != nullptr) prefix = prefix_->Peek(s.req.prompt, s.prompt_size() - 1);
+    const int64_t shared = static_cast<int64_t>(prefix.pages.size());
     const int64_t available =
         pool_->free_pages() + (prefix_ != nullptr ? prefix_->EvictablePages() : 0);
-    // Adopting the prefix pins them: they stop being evictable.
-    const int64_t pinned = prefix_ != nullptr ? prefix_->EvictableAmong(prefix) : 0;
-    if (available - pinned - reserved < need - static_cast<int64_t>(prefix.size())) break;
+    // Adopting the prefix pins its pages: they stop being evictable (and the
+    // partial page is pinned while its rows are copied).
+    int64_t pinned = 0;
+    if (prefix_ != nullptr) {
+      pinned = prefix_->EvictableAmong(prefix.pages);
+      if (prefix.partial_page >= 0) pinned += prefix_->EvictableAmong({&prefix.partial_page, 1});
+    }
+    if (available - pinned - reserved < need - shared) break;
     if (prefix_ != nullptr) prefix_->Match(s.req.prompt, s.prompt_size() - 1);  // now it counts
     s.cache = model_.model->NewCache(pool_, options_.n_ctx);
-    s.cache->AdoptPrefix(prefix);
+    s.cache->AdoptPrefix(prefix.pages);
+    // (The copy takes one of the `need` pages; were the pool out after all,
+    // the rows are simply computed again.)
+    if (prefix.partial_page >= 0)
+      s.cache->CopyPartialPage(prefix.partial_page, prefix.partial_tokens);
     s.fed = s.cache->size();
     s.need_pages = need;
     s.result.cached_tokens = static_cast<int>(s.fed);
     s.result.queue_seconds = SecondsSince(s.submitted);
     s.logits.resize(static_cast<size_t>(model_.model->info().n_vocab));
-    reserved += need - static_cast<int64_t>(prefix.size());
+    reserved += need - shared;
     running_.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }

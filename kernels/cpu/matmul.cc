@@ -64,9 +64,10 @@ Kernels WithAmx(Kernels k, GgmlType type) {
     if (t.type != type) continue;
     k.tiles = t.tiles;
     const GgmlType act = ActivationType(type);
-    k.pack = act == GgmlType::Q8_0   ? amx::PackQ8_0
-             : act == GgmlType::Q8_1 ? amx::PackQ8_1
-                                     : amx::PackQ8_K;
+    k.pack = act == GgmlType::Q8_0    ? amx::PackQ8_0
+             : act == GgmlType::Q8_1  ? amx::PackQ8_1
+             : type == GgmlType::Q6_K ? amx::PackQ8_K16
+                                      : amx::PackQ8_K;
   }
   return k;
 }
@@ -208,17 +209,21 @@ void RunRows(const Kernels& k, const MatMulJob& job, int64_t r0, int64_t r1) {
   }
 }
 
-// Rows per task: enough tasks that both cores stay busy and a late one can
-// be made up for, few enough that the per-task cost stays small.
+// Rows per task. Where each weight row is read once per call (a decode step
+// of up to kMaxDotCols rows, or AMX batches), two tasks per thread, so that
+// each thread streams long runs of consecutive rows: measured in one process,
+// A/B interleaved, a SmolLM2 step's matmuls were 13% faster at 1 row and 20%
+// at 8 than with 16 tasks per thread. A prefill task on the vector kernels
+// re-reads its rows for each group of activation rows, so it stays small.
 int64_t RowsPerTask(int64_t total_rows, int64_t n, int threads, bool tiles) {
+  constexpr int64_t kMaxRows = 4096;
+  const int64_t two_per_thread = total_rows / (static_cast<int64_t>(threads) * 2);
   if (tiles) {  // whole 16-row tiles, each decoded once per task
-    const int64_t chunk =
-        std::clamp<int64_t>(total_rows / (static_cast<int64_t>(threads) * 8), 16, 64);
+    const int64_t chunk = std::clamp<int64_t>(two_per_thread, 16, kMaxRows);
     return (chunk + 15) / 16 * 16;
   }
-  int64_t chunk = total_rows / (static_cast<int64_t>(threads) * 16);
-  const int64_t max_chunk = n == 1 ? 256 : 32;  // a prefill task re-reads its rows per group
-  chunk = std::clamp<int64_t>(chunk, 4, max_chunk);
+  const int64_t chunk = n <= kMaxDotCols ? std::clamp<int64_t>(two_per_thread, 4, kMaxRows)
+                                         : std::clamp<int64_t>(total_rows / (threads * 16), 4, 32);
   return (chunk + 3) / 4 * 4;
 }
 

@@ -42,8 +42,10 @@ void AttentionScalarTask(const AttentionArgs& a, int64_t task) {
 // The streaming kernel. A task is a block of consecutive queries times a run
 // of heads sharing one KV head, so each converted K/V block serves all of
 // them. Whole GQA groups are taken when that still leaves two tasks per
-// thread; otherwise (decode: one query) the groups are split, down to one
-// head per task, so that a 9-head decode step still spreads over the pool.
+// thread, counting the other calls of a batch (a decode step of many chats:
+// each group's keys are then converted once, not once per head); otherwise
+// (one chat's decode: one query) the groups are split, down to one head per
+// task, so that a 9-head decode step still spreads over the pool.
 // Results do not depend on the split (x86/ops_x86.h), so any pool size gives
 // the same bits.
 // Calls of at least this many queries (a prompt chunk, not a decode step)
@@ -60,7 +62,8 @@ struct AttentionPlan {
   int64_t tasks() const { return scalar ? a->n_q * a->n_head : q_blocks * head_runs; }
 };
 
-AttentionPlan Plan(const AttentionArgs& a, int threads) {
+// `calls` is the number of calls in the batch, each taken as about as big.
+AttentionPlan Plan(const AttentionArgs& a, int threads, int64_t calls) {
   AttentionPlan p{&a, ActiveIsa() == Isa::kScalar, false, 1, 1, 1, 1};
   if (p.scalar) return p;
   const int64_t group = a.n_head / a.n_head_kv;
@@ -80,7 +83,7 @@ AttentionPlan Plan(const AttentionArgs& a, int threads) {
   };
   int64_t heads = group;
   while (heads > max_rows) heads = next_divisor_below(heads);
-  while (heads > 1 && threads > 1 && tasks_for(heads) < 2 * threads) {
+  while (heads > 1 && threads > 1 && tasks_for(heads) * calls < 2 * threads) {
     heads = next_divisor_below(heads);
   }
   p.heads = heads;
@@ -149,7 +152,7 @@ void AttentionBatch(std::span<const AttentionArgs> calls, WorkerPool* pool) {
   std::vector<AttentionPlan> plans(calls.size());
   int64_t total = 0;
   for (size_t i = 0; i < calls.size(); ++i) {
-    plans[i] = Plan(calls[i], threads);
+    plans[i] = Plan(calls[i], threads, static_cast<int64_t>(calls.size()));
     total += plans[i].tasks();
   }
   RunTasks(pool, total, [&](int64_t task, int) {

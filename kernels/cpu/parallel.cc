@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -16,9 +17,27 @@
 namespace kiln::kernels::cpu {
 namespace {
 
-// How long an idle worker spins before it sleeps: a token's steps follow each
-// other within microseconds, a futex wake-up costs tens of them.
-constexpr int kSpinIterations = 1 << 14;
+// How long an idle worker spins before it sleeps: the parallel steps of a
+// forward pass follow each other within microseconds, and a futex wake-up
+// costs tens of them; but between two decode steps (sampling, the server's
+// own threads) a spinning worker only takes a core from threads with work.
+// Timed rather than counted: a pause instruction lasts from ~10 to ~140
+// cycles depending on the CPU (16K pauses were ~1 ms on Sapphire Rapids).
+constexpr auto kSpinTime = std::chrono::microseconds(100);
+constexpr int kPausesPerClockRead = 64;
+
+// Spins until done() or kSpinTime has passed; whether done() came true.
+template <typename Done>
+bool SpinUntil(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (;;) {
+    for (int i = 0; i < kPausesPerClockRead; ++i) {
+      if (done()) return true;
+      KILN_PAUSE();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
 
 void Pin(std::thread::native_handle_type handle, int cpu) {
   cpu_set_t set;
@@ -58,12 +77,7 @@ void WorkerPool::WorkerLoop(int index) {
   uint32_t seen = 0;
   for (;;) {
     uint32_t now = seen;
-    for (int i = 0; i < kSpinIterations; ++i) {
-      now = generation_.load(std::memory_order_acquire);
-      if (now != seen) break;
-      KILN_PAUSE();
-    }
-    if (now == seen) {
+    if (!SpinUntil([&] { return (now = generation_.load(std::memory_order_acquire)) != seen; })) {
       // Announce the sleep before the last look (both seq_cst): either Run
       // sees a sleeper and notifies, or this load sees its new generation.
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
@@ -102,12 +116,9 @@ void WorkerPool::Run(int64_t n_tasks, const std::function<void(int64_t, int)>& f
   Work(0);
   active_.fetch_sub(1, std::memory_order_acq_rel);
   // Only workers that joined (and so hold or may claim a task) are waited for.
-  for (int i = 0; active_.load(std::memory_order_acquire) != 0; ++i) {
-    if (i < kSpinIterations) {
-      KILN_PAUSE();
-    } else {
-      std::this_thread::yield();
-    }
+  auto finished = [&] { return active_.load(std::memory_order_acquire) == 0; };
+  if (!SpinUntil(finished)) {
+    while (!finished()) std::this_thread::yield();
   }
 }
 

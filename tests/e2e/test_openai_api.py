@@ -67,11 +67,19 @@ def test_plain_chat_answers_and_counts_tokens(client):
     assert r.usage.prompt_tokens > 10
     assert 0 < r.usage.completion_tokens <= 24
     assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
-    # Greedy is deterministic, and the second time the prompt comes from the prefix cache.
+    # The second time the whole prompt but its last token comes from the
+    # prefix cache (whole pages, then the rows of the last one copied), and
+    # greedy decoding from the same cache is deterministic. (The cold answer
+    # may differ: one token alone runs on other kernels than a whole prompt,
+    # with another float summation order, which can flip a near tie.)
     again = client.chat.completions.create(model="smollm2", messages=QUESTION, max_tokens=24,
                                            temperature=0)
-    assert again.choices[0].message.content == choice.message.content
-    assert again.usage.prompt_tokens_details.cached_tokens >= 16
+    assert again.usage.prompt_tokens_details.cached_tokens == again.usage.prompt_tokens - 1
+    assert again.choices[0].message.content.strip()
+    third = client.chat.completions.create(model="smollm2", messages=QUESTION, max_tokens=24,
+                                           temperature=0)
+    assert third.usage.prompt_tokens_details.cached_tokens == third.usage.prompt_tokens - 1
+    assert third.choices[0].message.content == again.choices[0].message.content
 
 
 def test_streaming_sends_the_same_text_in_chunks_then_usage(client):

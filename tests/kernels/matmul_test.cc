@@ -161,7 +161,9 @@ TEST(MatMulTest, DotsMatchTheReferenceForEveryType) {
 // MatMul over a matrix and a batch: every output is the single-row dot of the
 // active ISA up to float summation order (the one-row kernels keep two
 // accumulator chains, the batched ones one per row) and exactly it in scalar
-// mode; a worker pool changes no bit.
+// mode; a worker pool changes no bit. Two widths per type: for the 32-value
+// block formats one that is not a multiple of 64 values and one that is
+// (batches of up to 8 rows then take the AMX tiles in slots).
 TEST(MatMulTest, BatchesAndThreadsGiveTheSameProducts) {
   IsaGuard guard;
   std::mt19937 rng(13);
@@ -170,42 +172,44 @@ TEST(MatMulTest, BatchesAndThreadsGiveTheSameProducts) {
   isas.push_back(Isa::kScalar);
   for (Isa isa : isas) {
     for (GgmlType t : kWeightTypes) {
-      const int64_t cols = ColsFor(t)[1];
-      for (int64_t rows : {1, 7, 37, 130}) {
-        std::vector<uint8_t> w;
-        for (int64_t r = 0; r < rows; ++r) {
-          std::vector<uint8_t> row = testing::RandomRow(t, cols, rng);
-          w.insert(w.end(), row.begin(), row.end());
-        }
-        for (int64_t n : {1, 3, 5, 8, 16, 37}) {
-          SCOPED_TRACE(std::string(IsaName(isa)) + " " + std::string(TypeName(t)) +
-                       " rows=" + std::to_string(rows) + " n=" + std::to_string(n));
-          std::vector<float> x = RandomFloats(n * cols, rng);
-          SetActiveIsa(isa);
-          QuantizedRows xq;
-          xq.Quantize(t, x.data(), n, cols, cols);
-          std::vector<float> y1(static_cast<size_t>(n * rows), -1.0f), y2 = y1;
-          const MatMulJob job{t, w.data(), rows, &xq, y1.data(), rows};
-          MatMul({&job, 1}, nullptr);
-          MatMul(t, w.data(), rows, cols, x.data(), n, y2.data(), &pool);
-          const size_t row_bytes = RowBytes(t, cols);
-          for (int64_t b = 0; b < n; ++b) {
-            for (int64_t r = 0; r < rows; ++r) {
-              const uint8_t* wr = w.data() + r * row_bytes;
-              const float want = DotQuantized(t, wr, xq.row(b), cols);
-              const double tol = 1e-5 * AbsDot(t, wr, xq.row(b), cols) + 1e-6;
-              ASSERT_NEAR(y1[b * rows + r], want, isa == Isa::kScalar ? 0.0 : tol)
-                  << "b=" << b << " r=" << r;
-              ASSERT_EQ(y2[b * rows + r], y1[b * rows + r]) << "pool b=" << b << " r=" << r;
+      for (int64_t cols : {ColsFor(t)[1], ColsFor(t).back()}) {
+        for (int64_t rows : {1, 7, 37, 130}) {
+          std::vector<uint8_t> w;
+          for (int64_t r = 0; r < rows; ++r) {
+            std::vector<uint8_t> row = testing::RandomRow(t, cols, rng);
+            w.insert(w.end(), row.begin(), row.end());
+          }
+          for (int64_t n : {1, 3, 5, 8, 16, 37}) {
+            SCOPED_TRACE(std::string(IsaName(isa)) + " " + std::string(TypeName(t)) +
+                         " cols=" + std::to_string(cols) + " rows=" + std::to_string(rows) +
+                         " n=" + std::to_string(n));
+            std::vector<float> x = RandomFloats(n * cols, rng);
+            SetActiveIsa(isa);
+            QuantizedRows xq;
+            xq.Quantize(t, x.data(), n, cols, cols);
+            std::vector<float> y1(static_cast<size_t>(n * rows), -1.0f), y2 = y1;
+            const MatMulJob job{t, w.data(), rows, &xq, y1.data(), rows};
+            MatMul({&job, 1}, nullptr);
+            MatMul(t, w.data(), rows, cols, x.data(), n, y2.data(), &pool);
+            const size_t row_bytes = RowBytes(t, cols);
+            for (int64_t b = 0; b < n; ++b) {
+              for (int64_t r = 0; r < rows; ++r) {
+                const uint8_t* wr = w.data() + r * row_bytes;
+                const float want = DotQuantized(t, wr, xq.row(b), cols);
+                const double tol = 1e-5 * AbsDot(t, wr, xq.row(b), cols) + 1e-6;
+                ASSERT_NEAR(y1[b * rows + r], want, isa == Isa::kScalar ? 0.0 : tol)
+                    << "b=" << b << " r=" << r;
+                ASSERT_EQ(y2[b * rows + r], y1[b * rows + r]) << "pool b=" << b << " r=" << r;
+              }
             }
+            if (isa == Isa::kScalar) {  // and that is the reference, bit for bit
+              std::vector<uint8_t> xr(ActivationRowBytes(t, cols));
+              QuantizeActivationsRef(t, x.data(), xr.data(), cols);
+              ASSERT_EQ(std::memcmp(xr.data(), xq.row(0), xr.size()), 0);
+              ASSERT_EQ(y1[0], DotQuantizedRef(t, w.data(), xr.data(), cols));
+            }
+            SetActiveIsa(Isa::kScalar);
           }
-          if (isa == Isa::kScalar) {  // and that is the reference, bit for bit
-            std::vector<uint8_t> xr(ActivationRowBytes(t, cols));
-            QuantizeActivationsRef(t, x.data(), xr.data(), cols);
-            ASSERT_EQ(std::memcmp(xr.data(), xq.row(0), xr.size()), 0);
-            ASSERT_EQ(y1[0], DotQuantizedRef(t, w.data(), xr.data(), cols));
-          }
-          SetActiveIsa(Isa::kScalar);
         }
       }
     }

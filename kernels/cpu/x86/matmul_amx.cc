@@ -11,8 +11,9 @@
 // g * sx the weight block's offset or minimum times d * sum(x) of the
 // activation block (zero for the signed formats).
 //
-// A: each task decodes its 16 weight rows once into bytes laid out as tiles
-// (block-major, [block][16 rows][K]), signed (tdpbssd) or unsigned
+// A: each task decodes its 16 weight rows once into bytes laid out as tiles:
+// [64-value chunk][16 rows][64 codes], so that a piece of K values of the 16
+// rows is a tile of 16 rows 64 bytes apart, signed (tdpbssd) or unsigned
 // (tdpbusd) as the format's codes are.
 // B: the activation rows, quantized to Q8_0/Q8_1/Q8_K as for the vector
 // kernels, are packed once per batch into a panel (PackQ8_*): for each group
@@ -20,6 +21,15 @@
 // holds values 4t..4t+3 of every token; its first four rows are the K=16 tile
 // of the block's first half, the last four of its second half), then dx, sx
 // and sx of the first half as 16 floats each.
+//
+// Slots: a batch of at most 8 tokens (the decode step of a few chats) would
+// leave half of every tile product's columns empty, and a tile product costs
+// the same whatever its K. So for the K=32 formats such a batch is packed
+// into slots instead: for each 64-value chunk, one K=64 B tile whose rows
+// 0-7 (the chunk's first block) feed columns 0-7 and rows 8-15 (its second
+// block) columns 8-15, zero elsewhere. One product of a 16 x 64 A tile (two
+// blocks of each row) then yields both blocks' sums, C[r][8s + t] for block
+// s, for half the tile products, C tile stores and epilogue work.
 //
 // Only <immintrin.h>, C headers and headers of plain structs and declarations
 // are included, and no standard template is instantiated (see quant_avx2.cc:
@@ -36,9 +46,21 @@
 namespace kiln::kernels::cpu::amx {
 namespace {
 
-constexpr int kTile = 16;  // rows of A, tokens of B
+constexpr int kTile = 16;   // rows of A, tokens of B
+constexpr int kChunk = 64;  // the codes of one A tile row, at most
+// C buffers the tile products' sums go to in turn: a buffer is stored to
+// again only four steps after its sums were read (two was 5-10% slower).
+constexpr int kRing = 4;
 constexpr size_t kPanelInts = 512;
 constexpr size_t kPanelBlockBytes = kPanelInts + 3 * kTile * sizeof(float);
+// Slots: tokens per slot, and one chunk's B tile plus its dx and sx lanes.
+constexpr int kSlotTokens = kTile / 2;
+constexpr size_t kSlotChunkBytes = kTile * kChunk + 2 * kTile * sizeof(float);
+static_assert(kSlotChunkBytes <= 2 * kPanelBlockBytes, "a slotted panel fits PanelBytes");
+
+// Whether a batch of n tokens of `cols` values is packed into slots (for the
+// K=32 formats; the packer of a K=16 format never slots).
+bool Slotted(int64_t n, int64_t cols) { return n <= kSlotTokens && cols % kChunk == 0; }
 
 float H2F(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -51,9 +73,10 @@ struct alignas(64) TileConfig {
 };
 
 // ---- weight decoders -------------------------------------------------------
-// Decode(block, a, a_stride, f, g, fg_stride) writes the block's K-value
-// pieces (kPieces of them) to a, a + a_stride, ..., and their scales and
-// offsets to f[p * fg_stride], g[p * fg_stride].
+// Decode(block, a, a_stride, f, g, fg_stride) writes the block's kValues
+// codes in order, in 64-byte chunks a_stride apart (value k at
+// a + k / 64 * a_stride + k % 64), and its pieces' scales and offsets to
+// f[p * fg_stride], g[p * fg_stride].
 
 __m128i LowNibbles(__m128i v) { return _mm_and_si128(v, _mm_set1_epi8(0x0F)); }
 __m128i HighNibbles(__m128i v) { return _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F)); }
@@ -87,6 +110,26 @@ struct Legacy {
     if constexpr (!kMin) q = _mm256_sub_epi8(q, _mm256_set1_epi8(kFifth ? 16 : 8));
     Store32(a, q);
   }
+  // Two consecutive blocks' 64 codes at once (a: 64 bytes): each block's 16
+  // nibble bytes broadcast to two 128-bit lanes, the second lane of each
+  // shifted down a nibble.
+  static void Decode2(const Block* b, uint8_t* a) {
+    __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs)));
+    v = _mm512_mask_broadcast_i32x4(v, 0xFF00,
+                                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs)));
+    // (words 8-15 and 24-31: the second and fourth lanes)
+    __m512i q =
+        _mm512_and_si512(_mm512_mask_srli_epi16(v, 0xFF00FF00u, v, 4), _mm512_set1_epi8(0x0F));
+    if constexpr (kFifth) {
+      uint32_t h0, h1;
+      std::memcpy(&h0, b[0].qh, 4);
+      std::memcpy(&h1, b[1].qh, 4);
+      const __mmask64 bits = static_cast<__mmask64>(h0) | (static_cast<__mmask64>(h1) << 32);
+      q = _mm512_mask_add_epi8(q, bits, q, _mm512_set1_epi8(16));
+    }
+    if constexpr (!kMin) q = _mm512_sub_epi8(q, _mm512_set1_epi8(kFifth ? 16 : 8));
+    _mm512_storeu_si512(a, q);
+  }
 };
 using Q4_0 = Legacy<BlockQ4_0, false, false>;
 using Q4_1 = Legacy<BlockQ4_1, false, true>;
@@ -100,6 +143,10 @@ struct Q8_0 {
   static constexpr bool kGatherScales = true;
   static void Decode(const Block& b, uint8_t* a, int64_t, float*, float*, int64_t) {
     std::memcpy(a, b.qs, 32);
+  }
+  static void Decode2(const Block* b, uint8_t* a) {
+    std::memcpy(a, b[0].qs, 32);
+    std::memcpy(a + 32, b[1].qs, 32);
   }
 };
 
@@ -145,8 +192,8 @@ struct KQuant45 {
         hi = _mm256_mask_add_epi8(
             hi, _mm256_test_epi8_mask(qh, _mm256_set1_epi8(char(1 << (2 * p + 1)))), hi, sixteen);
       }
-      Store32(a + (2 * p) * a_stride, lo);
-      Store32(a + (2 * p + 1) * a_stride, hi);
+      Store32(a + p * a_stride, lo);
+      Store32(a + p * a_stride + 32, hi);
     }
     for (int j = 0; j < 8; ++j) {
       f[j * fg_stride] = d * sc[j];
@@ -178,11 +225,9 @@ struct Q6_K {
                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2))};
       for (int p = 0; p < 4; ++p) {
         const __m256i v = _mm256_sub_epi8(q[p], k32);
-        const int piece = 8 * h + 2 * p;
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(a + piece * a_stride),
-                         _mm256_castsi256_si128(v));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(a + (piece + 1) * a_stride),
-                         _mm256_extracti128_si256(v, 1));
+        const int piece = 8 * h + 2 * p;  // and piece + 1: 32 values in one chunk
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + piece / 4 * a_stride + piece % 4 * 16),
+                            v);
       }
     }
     const float d = H2F(b.d);
@@ -225,27 +270,96 @@ class Buffer {
 struct Scratch {
   Buffer<uint8_t> a;
   Buffer<float> f, g;
-  alignas(64) int32_t c[2][kTile * kTile];  // the two C tiles' sums
+  alignas(64) int32_t c[kRing][kTile * kTile];  // the C tiles' sums
   alignas(64) float out[kTile * kTile];
 };
+
+// One tile product: C[kSet] = A . B, stored to c. kSet picks the tiles
+// (C, A, B = 0, 1, 2 or 3, 4, 5).
+// (The tile intrinsics take their tile numbers as literals, hence a macro.)
+#define KILN_TILE_PRODUCT(C, A, B) \
+  _tile_zero(C);                   \
+  _tile_loadd(A, a, kChunk);       \
+  _tile_loadd(B, b, kTile * 4);    \
+  if constexpr (kSigned) {         \
+    _tile_dpbssd(C, A, B);         \
+  } else {                         \
+    _tile_dpbusd(C, A, B);         \
+  }                                \
+  _tile_stored(C, c, kTile * 4)
+
+template <int kSet, bool kSigned>
+[[gnu::always_inline]] inline void Product(const uint8_t* a, const uint8_t* b, int32_t* c) {
+  if constexpr (kSet == 0) {
+    KILN_TILE_PRODUCT(0, 1, 2);
+  } else {
+    KILN_TILE_PRODUCT(3, 4, 5);
+  }
+}
+#undef KILN_TILE_PRODUCT
+
+// Folds one tile product's sums c (16 rows x 16 columns, row r at c + 16 r)
+// into acc. Without slots, column t is token t of the piece's block: f and g
+// are the piece's 16 rows' scales and offsets. With slots, columns 8s..8s+7
+// are block s of the chunk: f and g point at the first block's, the
+// second's are kTile further on. pf: the step's dx lanes.
+// (Not forced inline: with acc in registers across the steps the loop
+// measured 5-8% slower than with this call and acc in L1.)
+template <bool kOffset, bool kSlots>
+void ScaleSums(const int32_t* c, const float* pf, const float* f, const float* g, __m512 sx,
+               __m512* acc) {
+  const __m512 dx = _mm512_loadu_ps(pf);
+  if constexpr (kSlots) {
+    // Each half of a row's lanes takes its block's scale (the same float
+    // operations per lane as without slots).
+    constexpr __mmask16 kSecond = 0xFF00;
+    auto pair = [](const float* v, int r) {
+      return _mm512_mask_broadcastss_ps(_mm512_set1_ps(v[r]), kSecond, _mm_load_ss(v + kTile + r));
+    };
+#pragma GCC unroll 16
+    for (int r = 0; r < kTile; ++r) {
+      const __m512 cv = _mm512_cvtepi32_ps(_mm512_load_si512(c + r * kTile));
+      acc[r] = _mm512_fmadd_ps(cv, _mm512_mul_ps(dx, pair(f, r)), acc[r]);
+    }
+    if constexpr (kOffset) {
+#pragma GCC unroll 16
+      for (int r = 0; r < kTile; ++r) acc[r] = _mm512_fmadd_ps(pair(g, r), sx, acc[r]);
+    }
+  } else {
+#pragma GCC unroll 16
+    for (int r = 0; r < kTile; ++r) {
+      const __m512 cv = _mm512_cvtepi32_ps(_mm512_load_si512(c + r * kTile));
+      acc[r] = _mm512_fmadd_ps(cv, _mm512_mul_ps(dx, _mm512_set1_ps(f[r])), acc[r]);
+    }
+    if constexpr (kOffset) {
+#pragma GCC unroll 16
+      for (int r = 0; r < kTile; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(g[r]), sx, acc[r]);
+    }
+  }
+}
 
 template <typename T>
 void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const uint8_t* panel,
              int64_t n, int64_t cols, float* y, int64_t ldy) {
   constexpr int K = T::kK;
+  const bool slots = K == 32 && Slotted(n, cols);
   const int64_t pieces = cols / K, blocks = cols / T::kValues, blocks32 = cols / 32;
-  const int64_t a_stride = kTile * K;  // bytes between pieces of one row
+  const int64_t chunks = (cols + kChunk - 1) / kChunk;
+  const int64_t a_stride = kTile * kChunk;  // bytes between chunks of one row
   thread_local Scratch s;
-  uint8_t* const a = s.a.Get(pieces * a_stride);
+  uint8_t* const a = s.a.Get(chunks * a_stride);
   float* const fs = s.f.Get(pieces * kTile);
   float* const gs = s.g.Get(pieces * kTile);
 
+  // A tile product covers one piece of K values, or with slots a chunk of two.
+  const int kd = slots ? kChunk : K;
+  const int64_t steps = cols / kd;
   TileConfig cfg;
   cfg.rows[0] = kTile;  // C: 16 x 16 int32
   cfg.colsb[0] = kTile * 4;
-  cfg.rows[1] = kTile;  // A: 16 rows x K codes
-  cfg.colsb[1] = K;
-  cfg.rows[2] = K / 4;  // B: K/4 rows x 16 tokens x 4 codes
+  cfg.rows[1] = kTile;  // A: 16 rows x kd codes
+  cfg.colsb[1] = static_cast<uint16_t>(kd);
+  cfg.rows[2] = static_cast<uint8_t>(kd / 4);  // B: kd/4 rows x 16 tokens x 4 codes
   cfg.colsb[2] = kTile * 4;
   for (int t = 3; t < 6; ++t) {  // the second set
     cfg.rows[t] = cfg.rows[t - 3];
@@ -253,9 +367,10 @@ void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const u
   }
   _tile_loadconfig(&cfg);
 
-  const int64_t groups = (n + kTile - 1) / kTile;
-  // The task's first two row groups, all lines asked for at once.
-  Prefetch(w + r0 * row_bytes, 2 * kTile * row_bytes);
+  const int64_t group_tokens = slots ? kSlotTokens : kTile;
+  const int64_t groups = (n + group_tokens - 1) / group_tokens;
+  const size_t group_bytes =
+      slots ? chunks * kSlotChunkBytes : static_cast<size_t>(blocks32) * kPanelBlockBytes;
   for (int64_t rg = r0; rg < r1; rg += kTile) {
     const int nr = static_cast<int>(Min(kTile, r1 - rg));
     for (int r = 0; r < nr; ++r) {
@@ -264,16 +379,24 @@ void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const u
       // as the decode kernels do (matmul.cc).
       Prefetch(w + (rg + 2 * kTile + r) * row_bytes, row_bytes);
       const auto* blk = reinterpret_cast<const typename T::Block*>(w + (rg + r) * row_bytes);
+      if constexpr (T::kValues == 32) {
+        if (blocks % 2 == 0) {  // two blocks at a time: 9% faster at 8 tokens
+          for (int64_t b = 0; b < blocks; b += 2) {
+            T::Decode2(blk + b, a + b / 2 * a_stride + r * kChunk);
+          }
+          continue;
+        }
+      }
       for (int64_t b = 0; b < blocks; ++b) {
-        const int64_t p = b * T::kPieces;
-        T::Decode(blk[b], a + p * a_stride + r * K, a_stride, fs + p * kTile + r,
-                  gs + p * kTile + r, kTile);
+        const int64_t p = b * T::kPieces, k = b * T::kValues;
+        T::Decode(blk[b], a + k / kChunk * a_stride + r * kChunk + k % kChunk, a_stride,
+                  fs + p * kTile + r, gs + p * kTile + r, kTile);
       }
     }
     for (int r = nr; r < kTile; ++r) {  // rows past the end: zero codes, zero scales
-      for (int64_t p = 0; p < pieces; ++p) {
-        std::memset(a + p * a_stride + r * K, 0, K);
-        if constexpr (!T::kGatherScales) {  // (GatherScales zeroes them itself)
+      for (int64_t c = 0; c < chunks; ++c) std::memset(a + c * a_stride + r * kChunk, 0, kChunk);
+      if constexpr (!T::kGatherScales) {  // (GatherScales zeroes them itself)
+        for (int64_t p = 0; p < pieces; ++p) {
           fs[p * kTile + r] = 0.0f;
           gs[p * kTile + r] = 0.0f;
         }
@@ -285,69 +408,65 @@ void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const u
                                  fs + p * kTile, gs + p * kTile);
       }
     }
-
     for (int64_t grp = 0; grp < groups; ++grp) {
-      const uint8_t* pg = panel + grp * blocks32 * kPanelBlockBytes;
+      const uint8_t* pg = panel + grp * group_bytes;
       __m512 acc[kTile];
       for (__m512& v : acc) v = _mm512_setzero_ps();
-      // Tile products in two sets of tiles (C, A, B = 0, 1, 2 and 3, 4, 5),
-      // one piece ahead: piece p + 1 is multiplied while piece p's sums are
-      // scaled, so the tile unit and the vector unit overlap.
-      auto issue = [&](int64_t p) {
-        const uint8_t* pb = pg + (p * K / 32) * kPanelBlockBytes;
-        const uint8_t* b = pb + (K == 16 ? (p & 1) : 0) * (kPanelInts / 2);
-        if ((p & 1) == 0) {
-          _tile_zero(0);
-          _tile_loadd(1, a + p * a_stride, K);
-          _tile_loadd(2, b, kTile * 4);
-          if constexpr (T::kSigned) {
-            _tile_dpbssd(0, 1, 2);
-          } else {
-            _tile_dpbusd(0, 1, 2);
-          }
-          _tile_stored(0, s.c[0], kTile * 4);
+      // Where step i's A tile, B tile, and dx, sx (then first-half sx) lanes are.
+      auto a_tile = [&](int64_t i) {
+        const int64_t k = i * kd;
+        return a + k / kChunk * a_stride + k % kChunk;
+      };
+      auto b_tile = [&](int64_t i) {
+        if (slots) return pg + i * kSlotChunkBytes;
+        return pg + (i * K / 32) * kPanelBlockBytes + (K == 16 ? (i & 1) * (kPanelInts / 2) : 0);
+      };
+      auto lanes = [&](int64_t i) {
+        return reinterpret_cast<const float*>(slots ? pg + i * kSlotChunkBytes + kTile * kChunk
+                                                    : pg + (i * K / 32) * kPanelBlockBytes +
+                                                          kPanelInts);
+      };
+      // Tile products one step ahead of the scaling of their sums, in two
+      // sets of tiles, so the tile unit and the vector unit overlap.
+      // (Issuing 2 or 3 steps ahead measured the same.)
+      auto issue = [&](int64_t i) {
+        if ((i & 1) == 0) {
+          Product<0, T::kSigned>(a_tile(i), b_tile(i), s.c[i % kRing]);
         } else {
-          _tile_zero(3);
-          _tile_loadd(4, a + p * a_stride, K);
-          _tile_loadd(5, b, kTile * 4);
-          if constexpr (T::kSigned) {
-            _tile_dpbssd(3, 4, 5);
-          } else {
-            _tile_dpbusd(3, 4, 5);
-          }
-          _tile_stored(3, s.c[1], kTile * 4);
+          Product<1, T::kSigned>(a_tile(i), b_tile(i), s.c[i % kRing]);
         }
       };
       issue(0);
-      for (int64_t p = 0; p < pieces; ++p) {
-        if (p + 1 < pieces) issue(p + 1);
-        const int32_t* c_tile = s.c[p & 1];
-        const uint8_t* pb = pg + (p * K / 32) * kPanelBlockBytes;
-        const int half = K == 16 ? static_cast<int>(p & 1) : 0;
-        const auto* pf = reinterpret_cast<const float*>(pb + kPanelInts);
-        const __m512 dx = _mm512_loadu_ps(pf);
-        const float* f = fs + p * kTile;
-#pragma GCC unroll 16
-        for (int r = 0; r < kTile; ++r) {
-          const __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512(c_tile + r * kTile));
-          acc[r] = _mm512_fmadd_ps(c, _mm512_mul_ps(dx, _mm512_set1_ps(f[r])), acc[r]);
-        }
+      for (int64_t i = 0; i < steps; ++i) {
+        if (i + 1 < steps) issue(i + 1);
+        const float* pf = lanes(i);
+        __m512 sx = _mm512_setzero_ps();
         if constexpr (T::kOffset) {
-          __m512 sx = _mm512_loadu_ps(pf + kTile);
+          sx = _mm512_loadu_ps(pf + kTile);
           if constexpr (K == 16) {
             const __m512 lo = _mm512_loadu_ps(pf + 2 * kTile);
-            sx = half ? _mm512_sub_ps(sx, lo) : lo;
+            sx = (i & 1) ? _mm512_sub_ps(sx, lo) : lo;
           }
-          const float* g = gs + p * kTile;
-#pragma GCC unroll 16
-          for (int r = 0; r < kTile; ++r)
-            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(g[r]), sx, acc[r]);
+        }
+        if (slots) {
+          ScaleSums<T::kOffset, true>(s.c[i % kRing], pf, fs + 2 * i * kTile, gs + 2 * i * kTile,
+                                      sx, acc);
+        } else {
+          ScaleSums<T::kOffset, false>(s.c[i % kRing], pf, fs + i * kTile, gs + i * kTile, sx, acc);
         }
       }
-      for (int r = 0; r < kTile; ++r) _mm512_store_ps(s.out + r * kTile, acc[r]);
-      const int nt = static_cast<int>(Min(kTile, n - grp * kTile));
+      if (slots) {  // token t's sum is the two slots' lanes t and 8 + t
+        for (int r = 0; r < kTile; ++r) {
+          const __m256 lo = _mm512_castps512_ps256(acc[r]);
+          const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r]), 1));
+          _mm256_store_ps(s.out + r * kTile, _mm256_add_ps(lo, hi));
+        }
+      } else {
+        for (int r = 0; r < kTile; ++r) _mm512_store_ps(s.out + r * kTile, acc[r]);
+      }
+      const int nt = static_cast<int>(Min(group_tokens, n - grp * group_tokens));
       for (int t = 0; t < nt; ++t) {
-        float* yt = y + (grp * kTile + t) * ldy + rg;
+        float* yt = y + (grp * group_tokens + t) * ldy + rg;
         for (int r = 0; r < nr; ++r) yt[r] = s.out[r * kTile + t];
       }
     }
@@ -360,7 +479,36 @@ void MatMulT(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1, const u
 // Packs 32-value blocks of int8 codes: codes(row, kb) -> 32 int8, scale(row,
 // kb) -> d; sum(row, kb, d * sum of the codes) -> the sx the format's dots use.
 template <typename Codes, typename Scale, typename Sum>
+void PackSlots(int64_t n, int64_t cols, uint8_t* panel, Codes codes, Scale scale, Sum sum) {
+  for (int64_t c = 0; c < cols / kChunk; ++c) {
+    uint8_t* pb = panel + c * kSlotChunkBytes;
+    auto* pf = reinterpret_cast<float*>(pb + kTile * kChunk);
+    std::memset(pb, 0, kTile * kChunk);
+    for (int slot = 0; slot < 2; ++slot) {
+      const int64_t kb = 2 * c + slot;
+      for (int t = 0; t < kSlotTokens; ++t) {
+        const int lane = slot * kSlotTokens + t;
+        if (t >= n) {
+          pf[lane] = pf[kTile + lane] = 0.0f;
+          continue;
+        }
+        const int8_t* q = codes(t, kb);
+        // B row 8 * slot + i holds values 4i..4i+3 of the block, in column lane.
+        for (int i = 0; i < 8; ++i)
+          std::memcpy(pb + (8 * slot + i) * kTile * 4 + lane * 4, q + 4 * i, 4);
+        int total = 0;
+        for (int i = 0; i < 32; ++i) total += q[i];
+        const float d = scale(t, kb);
+        pf[lane] = d;
+        pf[kTile + lane] = sum(t, kb, d * static_cast<float>(total));
+      }
+    }
+  }
+}
+
+template <bool kAllowSlots, typename Codes, typename Scale, typename Sum>
 void Pack(int64_t n, int64_t cols, uint8_t* panel, Codes codes, Scale scale, Sum sum) {
+  if (kAllowSlots && Slotted(n, cols)) return PackSlots(n, cols, panel, codes, scale, sum);
   const int64_t blocks = cols / 32, groups = (n + kTile - 1) / kTile;
   for (int64_t grp = 0; grp < groups; ++grp) {
     for (int64_t kb = 0; kb < blocks; ++kb) {
@@ -399,7 +547,7 @@ void PackQ8_0(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8
   auto block = [&](int64_t row, int64_t kb) {
     return reinterpret_cast<const BlockQ8_0*>(x + row * row_bytes) + kb;
   };
-  Pack(
+  Pack<true>(
       n, cols, panel, [&](int64_t row, int64_t kb) { return block(row, kb)->qs; },
       [&](int64_t row, int64_t kb) { return H2F(block(row, kb)->d); },
       [](int64_t, int64_t, float exact) { return exact; });
@@ -409,21 +557,32 @@ void PackQ8_1(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8
   auto block = [&](int64_t row, int64_t kb) {
     return reinterpret_cast<const BlockQ8_1*>(x + row * row_bytes) + kb;
   };
-  Pack(
+  Pack<true>(
       n, cols, panel, [&](int64_t row, int64_t kb) { return block(row, kb)->qs; },
       [&](int64_t row, int64_t kb) { return H2F(block(row, kb)->d); },
       // Q4_1/Q5_1 dots use the block's stored f16 d * sum, as ggml's do.
       [&](int64_t row, int64_t kb, float) { return H2F(block(row, kb)->s); });
 }
 
-void PackQ8_K(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel) {
+namespace {
+template <bool kAllowSlots>
+void PackQ8_KT(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel) {
   auto block = [&](int64_t row, int64_t kb) {
     return reinterpret_cast<const BlockQ8_K*>(x + row * row_bytes) + kb / 8;
   };
-  Pack(
+  Pack<kAllowSlots>(
       n, cols, panel, [&](int64_t row, int64_t kb) { return block(row, kb)->qs + 32 * (kb % 8); },
       [&](int64_t row, int64_t kb) { return block(row, kb)->d; },
       [](int64_t, int64_t, float exact) { return exact; });
+}
+}  // namespace
+
+void PackQ8_K(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel) {
+  PackQ8_KT<true>(x, row_bytes, n, cols, panel);
+}
+
+void PackQ8_K16(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel) {
+  PackQ8_KT<false>(x, row_bytes, n, cols, panel);
 }
 
 #define KILN_AMX_MATMUL(name)                                                               \

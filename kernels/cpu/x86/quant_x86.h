@@ -61,6 +61,8 @@ using PackFn = void (*)(const uint8_t* x, size_t row_bytes, int64_t n, int64_t c
 void PackQ8_0(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel);
 void PackQ8_1(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel);
 void PackQ8_K(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel);
+// Q8_K for the K=16 weight formats (Q6_K): never in slots (matmul_amx.cc).
+void PackQ8_K16(const uint8_t* x, size_t row_bytes, int64_t n, int64_t cols, uint8_t* panel);
 // y[t * ldy + r] = W[r] . x[t] for r in [r0, r1), t < n; W's rows are
 // row_bytes apart, of `cols` values.
 using MatMulFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t r1,

@@ -169,12 +169,22 @@ TEST(Scheduler, ASecondTurnReusesTheCachedPrefix) {
   const std::vector<int32_t> turn2 = Chat("What can you do?", persona);
   Completion c2 = Start(s, Request(turn2, 4)).get();
   ASSERT_TRUE(c2.status.ok());
-  // The persona's whole pages come from the cache.
+  // Every token the two prompts share comes from the cache: the persona's
+  // whole pages, then the rows of the page where they part, copied.
   size_t common = 0;
   while (common < turn1.size() && turn1[common] == turn2[common]) ++common;
   EXPECT_GE(common, 64u);
-  EXPECT_EQ(c2.cached_tokens, static_cast<int>(common / kKvPageSize * kKvPageSize));
+  EXPECT_NE(common % kKvPageSize, 0u);  // (so the partial page is exercised)
+  EXPECT_EQ(c2.cached_tokens, static_cast<int>(common));
   EXPECT_GE(s.stats().prefix.hits, 1);
+  // And the answer is the one computed without the cache.
+  ServeOptions fresh_opt = opt;
+  fresh_opt.prefix_cache = false;
+  Scheduler fresh(Model(), fresh_opt);
+  Completion c3 = Start(fresh, Request(turn2, 4)).get();
+  ASSERT_TRUE(c3.status.ok());
+  EXPECT_EQ(c3.cached_tokens, 0);
+  EXPECT_EQ(c2.tokens, c3.tokens);
 }
 
 // A long prompt is read in chunks of max_batch_tokens while a running stream
