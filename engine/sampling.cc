@@ -4,6 +4,8 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "kernels/cpu/ops.h"
+
 namespace kiln::engine {
 
 Status ValidateSamplingParams(const SamplingParams& p) {
@@ -44,8 +46,9 @@ void Sampler::ApplyPenalties(std::span<float> logits, std::span<const int32_t> h
 
 int32_t Sampler::Sample(std::span<float> logits, std::span<const int32_t> history) {
   ApplyPenalties(logits, history);
-  if (params_.temperature <= 0) {
-    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  if (params_.temperature <= 0) {  // greedy: the first largest logit
+    return static_cast<int32_t>(
+        kernels::cpu::ArgMax(logits.data(), static_cast<int64_t>(logits.size())));
   }
   candidates_.clear();
   candidates_.reserve(logits.size());

@@ -128,6 +128,10 @@ void SwiGlu(const float* x, const float* g, float* y, int64_t n) {
   }
 }
 
+int64_t ArgMax(const float* x, int64_t n) {
+  return ActiveIsa() == Isa::kScalar ? ArgMaxRef(x, n) : avx2::ArgMax(x, n);
+}
+
 void GeGluTanh(const float* x, const float* g, float* y, int64_t n) {
   if (ActiveIsa() == Isa::kScalar) {
     for (int64_t i = 0; i < n; ++i) y[i] = GeluTanhF16Ref(x[i]) * g[i];

@@ -23,6 +23,11 @@ void SwiGlu(const float* x, const float* g, float* y, int64_t n);
 // mode. y may equal x or g.
 void GeGluTanh(const float* x, const float* g, float* y, int64_t n);
 
+// The index of the first largest of x[0, n) (greedy sampling over logits);
+// NaNs are never chosen; 0 when n == 0 or every value is NaN. Exactly
+// ArgMaxRef under every ISA.
+int64_t ArgMax(const float* x, int64_t n);
+
 // Causal multi-head attention over an f16 KV cache, for n_q consecutive
 // query tokens (1 in decode, a chunk of the prompt in prefill).
 //   Query i is at position pos0 + i and attends to cached positions

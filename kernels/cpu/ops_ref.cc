@@ -8,6 +8,14 @@
 
 namespace kiln::kernels::cpu {
 
+int64_t ArgMaxRef(const float* x, int64_t n) {
+  int64_t best = -1;
+  for (int64_t i = 0; i < n; ++i) {
+    if (x[i] == x[i] && (best < 0 || x[i] > x[best])) best = i;  // (x[i] == x[i]: not NaN)
+  }
+  return best < 0 ? 0 : best;
+}
+
 void RmsNormRef(const float* x, const float* w, float eps, int64_t n, float* y) {
   // ggml's order: squares in float, summed in double; the scale in float.
   double sum = 0;

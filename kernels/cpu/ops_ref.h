@@ -11,6 +11,9 @@ namespace kiln::kernels::cpu {
 // y = x / sqrt(mean(x^2) + eps) * w   (w may be null: no scaling)
 void RmsNormRef(const float* x, const float* w, float eps, int64_t n, float* y);
 
+// The index of the first largest of x[0, n), NaNs skipped; 0 if none.
+int64_t ArgMaxRef(const float* x, int64_t n);
+
 // y = (x - mean) / sqrt(var + eps) * w + b   (population variance)
 void LayerNormRef(const float* x, const float* w, const float* b, float eps, int64_t n, float* y);
 

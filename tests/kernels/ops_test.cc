@@ -52,6 +52,44 @@ bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
+// ---- ArgMax ----
+
+// Every ISA gives ArgMaxRef's index: the first largest value, NaNs never
+// chosen, over sizes around the vector widths, ties, -inf and NaN anywhere.
+TEST(Ops, ArgMaxIsTheReferenceUnderEveryIsa) {
+  std::vector<int64_t> sizes(std::begin(kSizes), std::end(kSizes));
+  sizes.push_back(0);
+  sizes.push_back(49152);
+  std::mt19937 rng(7);
+  std::vector<Isa> isas = {Isa::kScalar};
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kAmx}) {
+    if (DetectedIsa() >= isa) isas.push_back(isa);
+  }
+  for (Isa isa : isas) {
+    IsaScope scope(isa);
+    for (int64_t n : sizes) {
+      for (int trial = 0; trial < 12; ++trial) {
+        std::vector<float> x = Uniform(n, -20, 20, static_cast<uint32_t>(n * 31 + trial));
+        std::uniform_int_distribution<int64_t> pos(0, n > 0 ? n - 1 : 0);
+        if (n > 0 && trial % 3 == 1) {  // a tie: the first copy wins
+          const int64_t a = pos(rng), b = pos(rng);
+          x[static_cast<size_t>(a)] = x[static_cast<size_t>(b)] = 25.0f;
+        }
+        if (n > 0 && trial % 4 == 2) x[static_cast<size_t>(pos(rng))] = NAN;
+        if (n > 0 && trial % 4 == 3) x[static_cast<size_t>(pos(rng))] = -INFINITY;
+        if (trial == 11) std::fill(x.begin(), x.end(), -INFINITY);
+        if (trial == 10) std::fill(x.begin(), x.end(), NAN);
+        EXPECT_EQ(ArgMax(x.data(), n), ArgMaxRef(x.data(), n))
+            << IsaName(isa) << " n=" << n << " trial=" << trial;
+      }
+    }
+  }
+  const float some[] = {1.0f, NAN, 3.0f, 3.0f, -INFINITY};
+  EXPECT_EQ(ArgMaxRef(some, 5), 2);
+  const float nans[] = {NAN, NAN};
+  EXPECT_EQ(ArgMaxRef(nans, 2), 0);
+}
+
 // ---- RmsNorm ----
 
 TEST(Ops, RmsNormScalarDispatchIsTheReference) {

@@ -286,6 +286,29 @@ void SwiGlu(const float* x, const float* g, float* y, int64_t n) {
   GatedElementwise<SwiGlu8>(x, g, y, n);
 }
 
+// The largest value (max_ps(x, m) keeps m where x is NaN), then the first
+// index holding it: the same index as ArgMaxRef.
+int64_t ArgMax(const float* x, int64_t n) {
+  const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
+  __m256 m[4] = {neg_inf, neg_inf, neg_inf, neg_inf};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int k = 0; k < 4; ++k) m[k] = _mm256_max_ps(_mm256_loadu_ps(x + i + 8 * k), m[k]);
+  }
+  for (; i + 8 <= n; i += 8) m[0] = _mm256_max_ps(_mm256_loadu_ps(x + i), m[0]);
+  float best = HorizontalMax(_mm256_max_ps(_mm256_max_ps(m[0], m[1]), _mm256_max_ps(m[2], m[3])));
+  for (; i < n; ++i) best = x[i] > best ? x[i] : best;
+  const __m256 vb = _mm256_set1_ps(best);
+  for (i = 0; i + 8 <= n; i += 8) {
+    const int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), vb, _CMP_EQ_OQ));
+    if (hit != 0) return i + __builtin_ctz(static_cast<unsigned>(hit));
+  }
+  for (; i < n; ++i) {
+    if (x[i] == best) return i;
+  }
+  return 0;  // every value NaN (or n == 0)
+}
+
 void GeGluTanh(const float* x, const float* g, float* y, int64_t n) {
   GatedElementwise<GeGluTanh8>(x, g, y, n);
 }

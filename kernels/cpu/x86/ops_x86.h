@@ -19,6 +19,7 @@ constexpr int64_t kMaxHeadDim = 512;
 void RmsNorm(const float* x, const float* w, float eps, int64_t n, float* y);
 void SwiGlu(const float* x, const float* g, float* y, int64_t n);
 void GeGluTanh(const float* x, const float* g, float* y, int64_t n);
+int64_t ArgMax(const float* x, int64_t n);
 
 // How many (query, head) rows one AttentionRows call may take at this
 // head_dim.
