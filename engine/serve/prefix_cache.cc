@@ -107,13 +107,13 @@ PrefixCache::Prefix PrefixCache::Match(std::span<const int32_t> tokens, int64_t 
   return prefix;
 }
 
-void PrefixCache::Insert(std::span<const int32_t> tokens, const KvCache& cache) {
+void PrefixCache::Insert(std::span<const int32_t> tokens, const KvCache& cache, bool finished) {
   KILN_CHECK(&cache.pool() == pool_.get());
   const int64_t ps = pool_->page_size();
   KILN_CHECK(static_cast<int64_t>(tokens.size()) <= cache.size());
   // The whole pages, then the last one as far as it is filled (a finished
   // sequence never writes it again): found only as a partial match.
-  const int64_t n = (static_cast<int64_t>(tokens.size()) + ps - 1) / ps;
+  const int64_t n = (static_cast<int64_t>(tokens.size()) + (finished ? ps - 1 : 0)) / ps;
   std::vector<int32_t> path;
   std::lock_guard lock(mu_);
   uint64_t key = kRootKey;

@@ -51,11 +51,12 @@ class PrefixCache {
   // What Match would return, leaving recency and the statistics alone (for
   // a request that may not be admitted yet).
   Prefix Peek(std::span<const int32_t> tokens, int64_t max_tokens) const;
-  // Records the pages of a finished sequence `cache`, whose positions
-  // [0, tokens.size()) hold `tokens` (tokens.size() <= cache.size()): the
-  // whole pages, and a last page partly filled (for partial matches only).
-  // A sequence still running must record whole pages only.
-  void Insert(std::span<const int32_t> tokens, const KvCache& cache);
+  // Records the pages of `cache`, whose positions [0, tokens.size()) hold
+  // `tokens` (tokens.size() <= cache.size()): the whole pages, and for a
+  // finished sequence its last page as far as it is filled (found by partial
+  // matches only). A running sequence's last page is still being written:
+  // finished = false leaves it out.
+  void Insert(std::span<const int32_t> tokens, const KvCache& cache, bool finished = true);
 
   // Frees one page no sequence uses; false when there is none.
   bool EvictOne();

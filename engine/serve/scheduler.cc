@@ -120,8 +120,9 @@ void Scheduler::Admit() {
     reserved +=
         std::max<int64_t>(0, s->need_pages - static_cast<int64_t>(s->cache->pages().size()));
   }
-  while (!queue_.empty() && static_cast<int>(running_.size()) < options_.max_running) {
-    Sequence& s = *queue_.front();
+  for (auto it = queue_.begin();
+       it != queue_.end() && static_cast<int>(running_.size()) < options_.max_running;) {
+    Sequence& s = **it;
     const int64_t positions = std::min<int64_t>(s.prompt_size() + s.req.max_tokens, options_.n_ctx);
     // (one that could outgrow the whole pool runs when it is alone, and
     // fails cleanly if it does fill it)
@@ -129,6 +130,10 @@ void Scheduler::Admit() {
     PrefixCache::Prefix prefix;
     if (prefix_ != nullptr) prefix = prefix_->Peek(s.req.prompt, s.prompt_size() - 1);
     const int64_t shared = static_cast<int64_t>(prefix.pages.size());
+    if (prefix_ != nullptr && WaitsForPrefix(s, shared)) {
+      ++it;  // admitted once that prompt's pages are recorded; later ones may go first
+      continue;
+    }
     const int64_t available =
         pool_->free_pages() + (prefix_ != nullptr ? prefix_->EvictablePages() : 0);
     // Adopting the prefix pins its pages: they stop being evictable (and the
@@ -152,10 +157,24 @@ void Scheduler::Admit() {
     s.result.queue_seconds = SecondsSince(s.submitted);
     s.logits.resize(static_cast<size_t>(model_.model->info().n_vocab));
     reserved += need - shared;
-    running_.push_back(std::move(queue_.front()));
-    queue_.pop_front();
+    running_.push_back(std::move(*it));
+    it = queue_.erase(it);
   }
   stats_.running = static_cast<int64_t>(running_.size());
+}
+
+bool Scheduler::WaitsForPrefix(const Sequence& s, int64_t cached_pages) const {
+  const int64_t ps = pool_->page_size();
+  const int64_t usable = s.prompt_size() - 1;  // (a prompt keeps its last token to compute)
+  for (const auto& r : running_) {
+    if (r->fed >= r->prompt_size()) continue;  // read: its pages are recorded already
+    const int64_t n = std::min(usable, r->prompt_size());
+    const auto& a = s.req.prompt;
+    const auto& b = r->req.prompt;
+    const int64_t common = std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin();
+    if (common / ps >= cached_pages + kWaitForPages) return true;
+  }
+  return false;
 }
 
 void Scheduler::Finish(Sequence& s) {
@@ -213,7 +232,14 @@ bool Scheduler::Step() {
       continue;
     }
     const int64_t n = static_cast<int64_t>(inputs[i].tokens.size());
-    if (s.fed < s.prompt_size()) prompt_tokens += n;
+    if (s.fed < s.prompt_size()) {
+      prompt_tokens += n;
+      // Read now: its whole pages are shared with requests that come while
+      // it still runs (their last page, still being written, is not).
+      if (s.fed + n == s.prompt_size() && prefix_ != nullptr) {
+        prefix_->Insert(s.req.prompt, *s.cache, /*finished=*/false);
+      }
+    }
     s.fed += n;
     if (inputs[i].logits == nullptr) continue;
     if (s.req.constraint) s.req.constraint->Mask(s.logits);

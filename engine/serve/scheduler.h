@@ -11,8 +11,10 @@
 // when the pool can hold its prompt plus max_tokens next to what the running
 // ones may still need, so no running sequence ever runs out; pages are taken
 // as tokens arrive and given back when a request ends. Prompt prefixes are
-// shared through the PrefixCache (whole pages; their later turns and a bot's
-// system prompt come back cached).
+// shared through the PrefixCache: a prompt's whole pages once it is read, and
+// a finished sequence's pages (a chat's later turns and a bot's system prompt
+// come back cached). A request that shares two pages or more with a prompt
+// still being read waits for it in the queue rather than reading them again.
 //
 // Queue: at most max_queue requests wait besides the max_running in the
 // batch; Submit fails with ResourceExhausted (HTTP 429) beyond that. Cancel (or an on_text callback
@@ -104,7 +106,13 @@ class Scheduler {
   struct Sequence;
   void Loop();
   void Admit();  // under mu_
-  bool Step();   // one batch; false when nothing ran
+  // Whether queued `s`, which the prefix cache would give `cached_pages`
+  // pages, should rather wait for a running sequence still reading a prompt
+  // that shares at least kWaitForPages more whole pages with it (many chats
+  // with one bot start at once: its persona is read once, not once each).
+  bool WaitsForPrefix(const Sequence& s, int64_t cached_pages) const;
+  static constexpr int64_t kWaitForPages = 2;
+  bool Step();  // one batch; false when nothing ran
   // Reports a sequence that left (finish_reason unset: cancelled) and frees
   // its pages.
   void Finish(Sequence& s);

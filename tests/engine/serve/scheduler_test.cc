@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -185,6 +186,44 @@ TEST(Scheduler, ASecondTurnReusesTheCachedPrefix) {
   ASSERT_TRUE(c3.status.ok());
   EXPECT_EQ(c3.cached_tokens, 0);
   EXPECT_EQ(c2.tokens, c3.tokens);
+}
+
+// Many chats with one bot at once: the persona is read once. The others wait
+// in the queue while the first reads it, then take its whole pages from the
+// prefix cache (recorded as soon as the prompt is read, while that request is
+// still generating).
+TEST(Scheduler, ChatsStartingTogetherReadASharedPersonaOnce) {
+  ServeOptions opt;
+  opt.kv_budget_mb = 64;
+  Scheduler s(Model(), opt);
+  std::string persona = "You are the reading-room assistant of a small town library. ";
+  for (int i = 0; i < 12; ++i) persona += "You answer in two sentences and always stay polite. ";
+  const char* questions[] = {"When do you open?", "Can I renew a book?", "Do you have maps?",
+                             "Where is the poetry shelf?"};
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<std::future<Completion>> done;
+  for (const char* q : questions) prompts.push_back(Chat(q, persona));
+  for (const auto& p : prompts) done.push_back(Start(s, Request(p, 24)));
+  size_t common = prompts[0].size();
+  for (const auto& p : prompts) {
+    common = std::min<size_t>(
+        common, std::mismatch(p.begin(), p.end(), prompts[0].begin()).first - p.begin());
+  }
+  ASSERT_GE(common, 8 * static_cast<size_t>(kKvPageSize));
+  int64_t prompt_total = 0, cached_total = 0;
+  int reused = 0;
+  for (size_t i = 0; i < done.size(); ++i) {
+    Completion c = done[i].get();
+    ASSERT_TRUE(c.status.ok());
+    prompt_total += c.prompt_tokens;
+    cached_total += c.cached_tokens;
+    if (c.cached_tokens >= static_cast<int>(common / kKvPageSize * kKvPageSize)) ++reused;
+  }
+  // All but the first take the persona's pages (while the first may still
+  // be generating: its 24 tokens take longer than the others' wait).
+  EXPECT_EQ(reused, static_cast<int>(done.size()) - 1);
+  EXPECT_EQ(s.stats().prompt_tokens_run, prompt_total - cached_total);
+  EXPECT_LT(s.stats().prompt_tokens_run, prompt_total / 2);
 }
 
 // A long prompt is read in chunks of max_batch_tokens while a running stream
