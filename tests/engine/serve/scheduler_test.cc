@@ -157,12 +157,19 @@ TEST(Scheduler, AClientThatGoesAwayStopsItsRequest) {
   EXPECT_EQ(st.running, 0);
 }
 
+// A bot's long system prompt: `intro`, then `rule` `times` times.
+std::string Persona(const std::string& intro, const std::string& rule, int times) {
+  std::string persona = intro;
+  for (int i = 0; i < times; ++i) persona += rule;
+  return persona;
+}
+
 TEST(Scheduler, ASecondTurnReusesTheCachedPrefix) {
   ServeOptions opt;
   opt.kv_budget_mb = 64;
   Scheduler s(Model(), opt);
-  std::string persona = "You are Kiln's helpful assistant. ";
-  for (int i = 0; i < 8; ++i) persona += "You answer briefly, politely and only in English. ";
+  const std::string persona = Persona("You are Kiln's helpful assistant. ",
+                                      "You answer briefly, politely and only in English. ", 8);
   const std::vector<int32_t> turn1 = Chat("Hello!", persona);
   Completion c1 = Start(s, Request(turn1, 4)).get();
   ASSERT_TRUE(c1.status.ok());
@@ -196,8 +203,9 @@ TEST(Scheduler, ChatsStartingTogetherReadASharedPersonaOnce) {
   ServeOptions opt;
   opt.kv_budget_mb = 64;
   Scheduler s(Model(), opt);
-  std::string persona = "You are the reading-room assistant of a small town library. ";
-  for (int i = 0; i < 12; ++i) persona += "You answer in two sentences and always stay polite. ";
+  const std::string persona =
+      Persona("You are the reading-room assistant of a small town library. ",
+              "You answer in two sentences and always stay polite. ", 12);
   const char* questions[] = {"When do you open?", "Can I renew a book?", "Do you have maps?",
                              "Where is the poetry shelf?"};
   std::vector<std::vector<int32_t>> prompts;
