@@ -120,6 +120,26 @@ FlagTable ServeFlags(ServeOptions& s) {
           s.n_ctx = n;
           return Status::OK();
         }}},
+      {"--upload-limit-mb",
+       {true,
+        [&](const std::string& v) -> Status {
+          int mb = 0;
+          KILN_ASSIGN_OR_RETURN(mb, ParseInt("--upload-limit-mb", v, 1, 4096));
+          s.upload_limit_mb = mb;
+          return Status::OK();
+        }}},
+      {"--knowledge-workers",
+       {true,
+        [&](const std::string& v) -> Status {
+          KILN_ASSIGN_OR_RETURN(s.knowledge_workers, ParseInt("--knowledge-workers", v, 1, 64));
+          return Status::OK();
+        }}},
+      {"--allow-private-fetch",
+       {false,
+        [&](const std::string&) {
+          s.allow_private_fetch = true;
+          return Status::OK();
+        }}},
   };
 }
 
@@ -236,6 +256,7 @@ std::string HelpText() {
          "  kiln serve [--host H] [--port P] [--data DIR] [--threads N] [--idle-timeout S]\n"
          "             [--log-level L] [--port-file F] [--model NAME=PATH ...] [--no-models]\n"
          "             [--kv-budget-mb M] [--max-running N] [--max-queue N] [--ctx N]\n"
+         "             [--upload-limit-mb M] [--knowledge-workers N] [--allow-private-fetch]\n"
          "  kiln chat [--model PATH] [--system TEXT] [sampling options]\n"
          "  kiln generate [--model PATH] --prompt TEXT [--chat] [sampling options]\n"
          "  kiln embed [--model PATH] [--text TEXT ...]   (no --text: one text per stdin line)\n"
@@ -257,6 +278,9 @@ std::string HelpText() {
          "  --max-running N  sequences decoding at once per chat model (default 16)\n"
          "  --max-queue N    requests waiting beyond those; more get 429 (default 64)\n"
          "  --ctx N          context per sequence in tokens (default 4096)\n"
+         "  --upload-limit-mb M  largest knowledge upload (default 64)\n"
+         "  --knowledge-workers N  threads reading knowledge documents (default 1)\n"
+         "  --allow-private-fetch  let documents be fetched from loopback/private addresses\n"
          "\n"
          "Model options (chat, generate, embed):\n"
          "  --model PATH     a GGUF file (default: SmolLM2-135M-Instruct, or all-MiniLM-L6-v2\n"

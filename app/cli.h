@@ -25,6 +25,11 @@ struct ServeOptions {
   int max_running = 16;         // sequences decoding at once, per chat model
   int max_queue = 64;           // requests waiting beyond those, per chat model
   int64_t n_ctx = 4096;         // context per sequence
+  int64_t upload_limit_mb = 64;  // knowledge documents: largest upload (request body)
+  int knowledge_workers = 1;     // knowledge ingestion threads
+  // Lets documents be fetched from loopback and private addresses (tests, or
+  // an operator who means it); off, such URLs are refused.
+  bool allow_private_fetch = false;
 };
 
 // generate, chat and embed.

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "app/cli.h"
+#include "app/knowledge_setup.h"
 #include "app/llm_commands.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -91,9 +92,31 @@ Status Serve(const ServeOptions& options) {
                    << (e->chat() ? " (chat)" : " (embeddings)");
   }
 
+  // Knowledge bases, with every embedding model loaded.
+  auto embedders = MakeEmbedders(*models);
+  std::unique_ptr<rag::KnowledgeService> knowledge;
+  if (!embedders.empty()) {
+    rag::KnowledgeServiceOptions k;
+    k.data_dir = options.data_dir;
+    k.embedder = [&embedders](const std::string& name) -> rag::Embedder* {
+      auto it = embedders.find(name);
+      return it == embedders.end() ? nullptr : it->second.get();
+    };
+    k.default_embedding_model = embedders.begin()->first;
+    k.workers = options.knowledge_workers;
+    k.max_document_bytes = static_cast<size_t>(options.upload_limit_mb) << 20;
+    k.fetch = MakeFetcher(options.allow_private_fetch);
+    knowledge = std::make_unique<rag::KnowledgeService>(store.get(), std::move(k));
+    KILN_RETURN_IF_ERROR(knowledge->Start());
+  } else {
+    KILN_LOG(WARNING) << "no embedding model loaded: knowledge bases are unavailable";
+  }
+
   web::ApiOptions api_options;
   api_options.version = KILN_VERSION;
   api_options.models = models.get();
+  api_options.knowledge = knowledge.get();
+  api_options.upload_body_limit = static_cast<size_t>(options.upload_limit_mb) << 20;
   web::Api api(store.get(), api_options);
   web::ServerOptions server_options;
   server_options.host = options.host;
@@ -111,6 +134,7 @@ Status Serve(const ServeOptions& options) {
   KILN_LOG(INFO) << "kiln " << KILN_VERSION << " listening on http://" << options.host << ":"
                  << server.port() << " (data: " << options.data_dir << ")";
   server.Wait();
+  if (knowledge != nullptr) knowledge->Stop();
   KILN_LOG(INFO) << "stopped";
   return Status::OK();
 }

@@ -72,8 +72,79 @@ CREATE TABLE bot_versions (
 ) STRICT;
 )sql";
 
+// Knowledge bases, documents and chunks (storage/knowledge.h). A chunk's id
+// is AUTOINCREMENT so that an id is never reused: it is also the chunk's id in
+// the FAISS index, which may lag the table after a crash and is reconciled
+// against it. The full-text index is an external-content FTS5 table over
+// chunks.text with the trigram tokenizer (it works for Chinese, which has no
+// spaces between words), kept in step by triggers in the same transactions.
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE knowledge_bases (
+  id           TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  name         TEXT NOT NULL,
+  description  TEXT NOT NULL DEFAULT '',
+  settings     TEXT NOT NULL DEFAULT '{}'
+               CHECK (json_valid(settings) AND json_type(settings) = 'object'),
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX knowledge_bases_workspace_id_id ON knowledge_bases (workspace_id, id);
+
+CREATE TABLE documents (
+  id           TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  knowledge_id TEXT NOT NULL REFERENCES knowledge_bases (id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  source       TEXT NOT NULL CHECK (source IN ('upload', 'url', 'text')),
+  source_url   TEXT NOT NULL DEFAULT '',
+  content_type TEXT NOT NULL DEFAULT '',
+  bytes        INTEGER NOT NULL CHECK (bytes >= 0),
+  sha256       TEXT NOT NULL,
+  status       TEXT NOT NULL
+               CHECK (status IN ('queued', 'parsing', 'embedding', 'ready', 'failed')),
+  error        TEXT NOT NULL DEFAULT '',
+  chunks_done  INTEGER NOT NULL DEFAULT 0,
+  chunks_total INTEGER NOT NULL DEFAULT 0,
+  format       TEXT NOT NULL DEFAULT '',
+  encoding     TEXT NOT NULL DEFAULT '',
+  replaces     TEXT NOT NULL DEFAULT '',
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX documents_knowledge_id_id ON documents (knowledge_id, id);
+CREATE INDEX documents_knowledge_id_name ON documents (knowledge_id, name);
+CREATE INDEX documents_active ON documents (status, id)
+  WHERE status IN ('queued', 'parsing', 'embedding');
+
+CREATE TABLE chunks (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  knowledge_id TEXT NOT NULL REFERENCES knowledge_bases (id) ON DELETE CASCADE,
+  document_id  TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+  position     INTEGER NOT NULL,
+  text         TEXT NOT NULL,
+  parent_text  TEXT NOT NULL DEFAULT '',
+  heading_path TEXT NOT NULL DEFAULT '[]'
+               CHECK (json_valid(heading_path) AND json_type(heading_path) = 'array'),
+  tokens       INTEGER NOT NULL,
+  embedding    BLOB NOT NULL
+) STRICT;
+CREATE INDEX chunks_document_id ON chunks (document_id, position);
+CREATE INDEX chunks_knowledge_id ON chunks (knowledge_id, id);
+
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+  text, content = 'chunks', content_rowid = 'id', tokenize = 'trigram');
+CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+  INSERT INTO chunks_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+  INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
+    {2, kMigration2},
 };
 
 Status ApplyOne(Connection& db, const Migration& migration) {

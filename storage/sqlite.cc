@@ -126,6 +126,13 @@ Statement& Statement::BindDouble(int index, double value) {
   return *this;
 }
 
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+  NoteBind(sqlite3_bind_blob64(stmt_, index, bytes.empty() ? "" : bytes.data(), bytes.size(),
+                               SQLITE_TRANSIENT),
+           index);
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   NoteBind(sqlite3_bind_null(stmt_, index), index);
   return *this;
@@ -164,6 +171,12 @@ bool Statement::ColumnIsNull(int col) const {
 int64_t Statement::ColumnInt64(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 double Statement::ColumnDouble(int col) const { return sqlite3_column_double(stmt_, col); }
+
+std::string_view Statement::ColumnBlob(int col) const {
+  const void* data = sqlite3_column_blob(stmt_, col);
+  const int n = sqlite3_column_bytes(stmt_, col);
+  return data == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data), n);
+}
 
 std::string_view Statement::ColumnText(int col) const {
   // Text first, then its length: the documented order that avoids a conversion.
@@ -249,6 +262,8 @@ Status Connection::SetBusyTimeout(int ms) {
 }
 
 int64_t Connection::changes() const { return sqlite3_changes64(db_); }
+
+int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
 bool Connection::autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
 

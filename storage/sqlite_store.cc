@@ -11,10 +11,11 @@ namespace {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<internal::Database> db)
-      : db_(std::move(db)), bots_(db_.get()), keys_(db_.get()) {}
+      : db_(std::move(db)), bots_(db_.get()), keys_(db_.get()), knowledge_(db_.get()) {}
 
   BotRepository& bots() override { return bots_; }
   KeyRepository& keys() override { return keys_; }
+  KnowledgeRepository& knowledge() override { return knowledge_; }
   int schema_version() const override { return db_->schema_version(); }
 
  private:
@@ -22,6 +23,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<internal::Database> db_;
   internal::SqliteBotRepository bots_;
   internal::SqliteKeyRepository keys_;
+  internal::SqliteKnowledgeRepository knowledge_;
 };
 
 }  // namespace

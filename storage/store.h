@@ -16,6 +16,7 @@
 
 #include "base/result.h"
 #include "base/status.h"
+#include "storage/knowledge.h"
 #include "storage/records.h"
 
 namespace kiln::storage {
@@ -78,6 +79,7 @@ class Store {
   virtual ~Store() = default;
   virtual BotRepository& bots() = 0;
   virtual KeyRepository& keys() = 0;
+  virtual KnowledgeRepository& knowledge() = 0;
   // The schema version the store is at (after migrations).
   virtual int schema_version() const = 0;
 };

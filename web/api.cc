@@ -58,6 +58,9 @@ Api::Api(storage::Store* store, ApiOptions options)
   AddKeyRoutes(router_, store_, &auth_, options_.json_body_limit);
   AddBotRoutes(router_, store_, options_.json_body_limit);
   AddOpenAiRoutes(router_, options_.models, options_.json_body_limit);
+  // A multipart body carries the files plus some framing.
+  AddKnowledgeRoutes(router_, options_.knowledge, store_, options_.json_body_limit,
+                     options_.upload_body_limit + 64 * 1024);
   std::vector<Metrics::RouteLabel> labels;
   for (const auto& route : router_.routes()) {
     route_index_[route.get()] = labels.size();

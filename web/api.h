@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "engine/serve/served_models.h"
+#include "rag/knowledge_service.h"
 #include "storage/store.h"
 #include "web/auth.h"
 #include "web/metrics.h"
@@ -24,6 +25,8 @@ struct ApiOptions {
   std::string version = "0.0.0";           // reported by /healthz and /openapi.json
   size_t json_body_limit = 1 << 20;        // default body limit for JSON routes
   engine::ServedModels* models = nullptr;  // the OpenAI-compatible API's models (borrowed)
+  rag::KnowledgeService* knowledge = nullptr;  // knowledge bases (borrowed; null: unavailable)
+  size_t upload_body_limit = 64u << 20;        // knowledge document uploads
 };
 
 class Api : public HttpHandler {

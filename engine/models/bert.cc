@@ -4,6 +4,7 @@
 // add & LayerNorm), mean pooling over the tokens and L2 normalisation, as
 // the model card prescribes. Tensor names follow llama.cpp's BERT GGUFs,
 // which scripts/convert_minilm.py writes.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -140,37 +141,80 @@ class BertModel final : public Model {
   }
 
  private:
-  // One encoder block over all n positions of x ([n, d]), in place.
+  // One encoder block over all n positions of x ([n, d]), in place. Every
+  // product is a batched matmul over all positions on the worker pool (the
+  // weights are read once per block, not once per token).
   void Layer(const BertLayer& l, int64_t n, std::vector<float>& x) const {
     const int64_t d = p_.n_embd, hd = p_.head_dim;
     std::vector<float> q(x.size()), k(x.size()), v(x.size()), attn(x.size());
-    for (int64_t i = 0; i < n; ++i) {
-      const float* xi = &x[static_cast<size_t>(i * d)];
-      l.q.Apply(xi, &q[static_cast<size_t>(i * d)]);
-      l.k.Apply(xi, &k[static_cast<size_t>(i * d)]);
-      l.v.Apply(xi, &v[static_cast<size_t>(i * d)]);
-    }
+    Project({{&l.q.w, q.data()}, {&l.k.w, k.data()}, {&l.v.w, v.data()}}, x.data(), n);
+    AddBias(l.q, n, q.data());
+    AddBias(l.k, n, k.data());
+    AddBias(l.v, n, v.data());
+    // Bidirectional attention, head by head: S = Q K^T (K's rows as the
+    // "weights"), softmax, then O = P V (V^T's rows as the "weights").
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t h = 0; h < p_.n_head; ++h) {
-        kernels::cpu::AttentionRef(&q[static_cast<size_t>(i * d + h * hd)],
-                                   &k[static_cast<size_t>(h * hd)], &v[static_cast<size_t>(h * hd)],
-                                   n, hd, d, scale, &attn[static_cast<size_t>(i * d + h * hd)]);
+    std::vector<float> qh(static_cast<size_t>(n * hd)), kh(qh.size()), vt(qh.size()), oh(qh.size());
+    std::vector<float> scores(static_cast<size_t>(n * n));
+    for (int64_t h = 0; h < p_.n_head; ++h) {
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t j = 0; j < hd; ++j) {
+          const size_t src = static_cast<size_t>(i * d + h * hd + j);
+          qh[static_cast<size_t>(i * hd + j)] = q[src];
+          kh[static_cast<size_t>(i * hd + j)] = k[src];
+          vt[static_cast<size_t>(j * n + i)] = v[src];
+        }
+      }
+      const Weight keys{kernels::GgmlType::F32, hd, n, kh.data()};
+      Project({{&keys, scores.data()}}, qh.data(), n);
+      for (int64_t i = 0; i < n; ++i) Softmax(&scores[static_cast<size_t>(i * n)], n, scale);
+      const Weight values{kernels::GgmlType::F32, n, hd, vt.data()};
+      Project({{&values, oh.data()}}, scores.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        std::copy_n(&oh[static_cast<size_t>(i * hd)], hd,
+                    &attn[static_cast<size_t>(i * d + h * hd)]);
       }
     }
-    std::vector<float> o(static_cast<size_t>(d)), up(static_cast<size_t>(p_.n_ff));
+    std::vector<float> o(x.size()), up(static_cast<size_t>(n * p_.n_ff));
+    Project({{&l.o.w, o.data()}}, attn.data(), n);
+    AddBias(l.o, n, o.data());
     for (int64_t i = 0; i < n; ++i) {
       float* xi = &x[static_cast<size_t>(i * d)];
-      l.o.Apply(&attn[static_cast<size_t>(i * d)], o.data());
-      for (int64_t j = 0; j < d; ++j) xi[j] += o[j];
+      for (int64_t j = 0; j < d; ++j) xi[j] += o[static_cast<size_t>(i * d + j)];
       kernels::cpu::LayerNormRef(xi, l.attn_out_norm.w.data(), l.attn_out_norm.b.data(), p_.eps, d,
                                  xi);
-      l.up.Apply(xi, up.data());
-      for (float& u : up) u = kernels::cpu::GeluErfRef(u);
-      l.down.Apply(up.data(), o.data());
-      for (int64_t j = 0; j < d; ++j) xi[j] += o[j];
+    }
+    Project({{&l.up.w, up.data()}}, x.data(), n);
+    AddBias(l.up, n, up.data());
+    for (float& u : up) u = kernels::cpu::GeluErfRef(u);
+    Project({{&l.down.w, o.data()}}, up.data(), n);
+    AddBias(l.down, n, o.data());
+    for (int64_t i = 0; i < n; ++i) {
+      float* xi = &x[static_cast<size_t>(i * d)];
+      for (int64_t j = 0; j < d; ++j) xi[j] += o[static_cast<size_t>(i * d + j)];
       kernels::cpu::LayerNormRef(xi, l.out_norm.w.data(), l.out_norm.b.data(), p_.eps, d, xi);
     }
+  }
+
+  // y[i] += b for each of the n rows of y ([n, a.w.rows]).
+  static void AddBias(const Affine& a, int64_t n, float* y) {
+    const int64_t r = a.w.rows;
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < r; ++j) y[i * r + j] += a.b[static_cast<size_t>(j)];
+    }
+  }
+
+  // Row-wise softmax of s[0..n) * scale, in place.
+  static void Softmax(float* s, int64_t n, float scale) {
+    float m = -INFINITY;
+    for (int64_t j = 0; j < n; ++j) m = std::max(m, s[j] * scale);
+    double sum = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      s[j] = std::exp(s[j] * scale - m);
+      sum += s[j];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int64_t j = 0; j < n; ++j) s[j] *= inv;
   }
 
   BertParams p_{};

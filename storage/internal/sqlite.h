@@ -56,6 +56,8 @@ class Statement {
   Statement& BindDouble(int index, double value);
   Statement& BindBool(int index, bool value) { return BindInt64(index, value ? 1 : 0); }
   Statement& BindNull(int index);
+  // Bytes (copied by SQLite); an empty view binds a zero-length blob.
+  Statement& BindBlob(int index, std::string_view bytes);
 
   // True when a row is ready, false when the statement has finished.
   Result<bool> Step();
@@ -70,6 +72,8 @@ class Statement {
   double ColumnDouble(int col) const;
   std::string_view ColumnText(int col) const;
   std::string ColumnString(int col) const { return std::string(ColumnText(col)); }
+  // A blob column's bytes, valid like ColumnText's.
+  std::string_view ColumnBlob(int col) const;
 
  private:
   friend class Connection;
@@ -106,6 +110,8 @@ class Connection {
   Status SetBusyTimeout(int ms);
   // Rows changed by the last INSERT/UPDATE/DELETE on this connection.
   int64_t changes() const;
+  // The rowid of the last successful INSERT on this connection.
+  int64_t last_insert_rowid() const;
   // False while a transaction is open.
   bool autocommit() const;
   sqlite3* raw() const { return db_; }

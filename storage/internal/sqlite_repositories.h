@@ -50,4 +50,56 @@ class SqliteKeyRepository final : public KeyRepository {
   Database* db_;
 };
 
+class SqliteKnowledgeRepository final : public KnowledgeRepository {
+ public:
+  explicit SqliteKnowledgeRepository(Database* db) : db_(db) {}
+
+  Status CreateBase(const KnowledgeBase& kb) override;
+  Result<KnowledgeBase> GetBase(std::string_view workspace_id, std::string_view id) override;
+  Result<Page<KnowledgeBase>> ListBases(std::string_view workspace_id,
+                                        const ListOptions& options) override;
+  Result<KnowledgeBase> ModifyBase(std::string_view workspace_id, std::string_view id,
+                                   const std::function<Status(KnowledgeBase&)>& mutate) override;
+  Status DeleteBase(std::string_view workspace_id, std::string_view id) override;
+  Result<std::vector<KnowledgeBase>> AllBases() override;
+
+  Status CreateDocument(std::string_view workspace_id, const KnowledgeDocument& doc) override;
+  Result<KnowledgeDocument> GetDocument(std::string_view workspace_id,
+                                        std::string_view knowledge_id,
+                                        std::string_view id) override;
+  Result<Page<KnowledgeDocument>> ListDocuments(std::string_view workspace_id,
+                                                std::string_view knowledge_id,
+                                                const ListOptions& options) override;
+  Result<std::vector<KnowledgeDocument>> FindDocumentsByName(std::string_view knowledge_id,
+                                                             std::string_view name) override;
+  Result<std::vector<int64_t>> DeleteDocument(std::string_view workspace_id,
+                                              std::string_view knowledge_id,
+                                              std::string_view id) override;
+
+  Result<KnowledgeDocument> ClaimQueuedDocument(int64_t now) override;
+  Result<int64_t> RequeueInterrupted(int max_attempts, int64_t now) override;
+  Status UpdateProgress(std::string_view id, DocumentStatus status, int64_t chunks_done,
+                        int64_t chunks_total, int64_t now) override;
+  Result<std::vector<int64_t>> CompleteDocument(std::string_view id,
+                                                std::vector<StoredChunk>& chunks,
+                                                std::string_view format, std::string_view encoding,
+                                                int64_t now) override;
+  Status FailDocument(std::string_view id, std::string_view reason, int64_t now) override;
+  Status SetFetchedContent(std::string_view id, std::string_view name,
+                           std::string_view content_type, int64_t bytes, std::string_view sha256,
+                           int64_t now) override;
+
+  Result<std::vector<StoredChunk>> GetChunks(std::string_view knowledge_id,
+                                             const std::vector<int64_t>& ids) override;
+  Status ForEachEmbedding(
+      std::string_view knowledge_id,
+      const std::function<void(int64_t id, std::span<const float> embedding)>& fn) override;
+  Result<std::vector<TextHit>> SearchText(std::string_view knowledge_id, std::string_view match,
+                                          const std::vector<std::string>& substrings,
+                                          int limit) override;
+
+ private:
+  Database* db_;
+};
+
 }  // namespace kiln::storage::internal

@@ -51,11 +51,11 @@ TEST(MigrationsTest, FreshStoreIsAtLatestVersionInWalMode) {
   std::unique_ptr<Store> store = OpenOrDie(OptionsFor(dir));
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), internal::LatestSchemaVersion());
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), internal::LatestSchemaVersion());
 
   std::unique_ptr<Connection> raw = RawOpen(OptionsFor(dir).path);
   ASSERT_NE(raw, nullptr);
-  EXPECT_EQ(*internal::ReadSchemaVersion(*raw), 1);
+  EXPECT_EQ(*internal::ReadSchemaVersion(*raw), internal::LatestSchemaVersion());
   for (const char* table : {"workspaces", "api_keys", "bots", "bot_versions"}) {
     EXPECT_TRUE(TableExists(*raw, table)) << table;
   }
@@ -76,7 +76,7 @@ TEST(MigrationsTest, ReopenedStoreKeepsItsData) {
   }
   std::unique_ptr<Store> store = OpenOrDie(OptionsFor(dir));
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), internal::LatestSchemaVersion());
   Result<Bot> bot = store->bots().Get("ws_a", "bot_1");
   ASSERT_TRUE(bot.ok()) << bot.status().ToString();
   EXPECT_EQ(bot->config.name, "持久 bot");
@@ -97,7 +97,8 @@ TEST(MigrationsTest, NewerSchemaIsRefused) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
   const std::string& message = store.status().message();
-  EXPECT_NE(message.find("schema version 99 is newer than this kiln supports (1)"),
+  EXPECT_NE(message.find("schema version 99 is newer than this kiln supports (" +
+                         std::to_string(internal::LatestSchemaVersion()) + ")"),
             std::string::npos)
       << message;
   EXPECT_NE(message.find("upgrade kiln"), std::string::npos) << message;

@@ -166,6 +166,21 @@ json MergeConfig(json current, const json& patch) {
 
 ParamDoc BotIdParam() { return IdParam("id", "The bot's id."); }
 
+// Attached knowledge bases must exist in the bot's workspace.
+Status CheckKnowledge(storage::Store* store, const std::string& workspace_id,
+                      const storage::BotConfig& config) {
+  for (size_t i = 0; i < config.knowledge_ids.size(); ++i) {
+    Result<storage::KnowledgeBase> kb =
+        store->knowledge().GetBase(workspace_id, config.knowledge_ids[i]);
+    if (kb.status().code() == StatusCode::kNotFound) {
+      return InvalidArgument("knowledge base " + config.knowledge_ids[i] + " does not exist",
+                             "knowledge_ids[" + std::to_string(i) + "]");
+    }
+    KILN_RETURN_IF_ERROR(kb.status());
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
@@ -175,9 +190,10 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   create.body_limit = body_limit;
   create.request_schema = CreateSchema();
   create.responses = {{201, "The new bot.", BotSchema()}};
-  create.handler = [bots](RequestContext& ctx) -> Result<Response> {
+  create.handler = [bots, store](RequestContext& ctx) -> Result<Response> {
     KILN_ASSIGN_OR_RETURN(storage::BotConfig config, storage::BotConfigFromJson(ctx.body));
     KILN_RETURN_IF_ERROR(CheckConfig(config));
+    KILN_RETURN_IF_ERROR(CheckKnowledge(store, ctx.principal.workspace_id, config));
     storage::Bot bot;
     bot.id = NewId("bot");
     bot.workspace_id = ctx.principal.workspace_id;
@@ -220,7 +236,12 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   patch.request_schema = PatchSchema();
   patch.path_params = {BotIdParam()};
   patch.responses = {{200, "The updated bot.", BotSchema()}};
-  patch.handler = [bots](RequestContext& ctx) -> Result<Response> {
+  patch.handler = [bots, store](RequestContext& ctx) -> Result<Response> {
+    if (ctx.body.contains("knowledge_ids")) {  // checked before the write lock is taken
+      storage::BotConfig ids;
+      ids.knowledge_ids = ctx.body["knowledge_ids"].get<std::vector<std::string>>();
+      KILN_RETURN_IF_ERROR(CheckKnowledge(store, ctx.principal.workspace_id, ids));
+    }
     // Merged under the store's write lock, so concurrent edits of one bot
     // never conflict and none is lost.
     KILN_ASSIGN_OR_RETURN(

@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "engine/serve/served_models.h"
+#include "rag/knowledge_service.h"
 #include "storage/store.h"
 #include "web/auth.h"
 #include "web/metrics.h"
@@ -28,6 +29,10 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit);
 // /v1/models, /v1/chat/completions, /v1/embeddings; `models` may be null (no
 // models loaded: every model is unknown).
 void AddOpenAiRoutes(Router& router, engine::ServedModels* models, size_t body_limit);
+// /v1/knowledge...; `knowledge` may be null (no embedding model: the routes
+// that need it answer 503). Uploads may be `upload_limit` bytes.
+void AddKnowledgeRoutes(Router& router, rag::KnowledgeService* knowledge, storage::Store* store,
+                        size_t body_limit, size_t upload_limit);
 
 // ---- helpers shared by handlers ----
 

@@ -1,0 +1,217 @@
+// HttpFetch: the request, the guard on every hop, and redirects.
+#include "plugins/net/http_fetch.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "plugins/net/internal/address.h"
+#include "plugins/net/internal/connection.h"
+#include "plugins/net/internal/fetch.h"
+#include "plugins/net/internal/resolver.h"
+#include "plugins/net/internal/response_reader.h"
+#include "plugins/net/internal/url.h"
+
+namespace kiln::plugins {
+namespace internal {
+namespace {
+
+constexpr std::string_view kUserAgent = "Kiln/0.1";
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
+    char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
+    if (x != y) return false;
+  }
+  return true;
+}
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Refuses what would let a caller (or a model writing tool arguments) smuggle
+// extra headers or a second request into the connection.
+Status ValidateOptions(const FetchOptions& options) {
+  if (!IsToken(options.method)) return InvalidArgument("the HTTP method is malformed");
+  if (options.timeout_ms <= 0) return InvalidArgument("the fetch timeout must be positive");
+  for (const auto& [name, value] : options.headers) {
+    if (!IsToken(name)) return InvalidArgument("the header name \"" + name + "\" is malformed");
+    for (std::string_view own : {"host", "content-length", "transfer-encoding", "connection"}) {
+      if (EqualsIgnoreCase(name, own)) {
+        return InvalidArgument("the " + name + " header is set by the HTTP client itself");
+      }
+    }
+    for (char c : value) {
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+        return InvalidArgument("the value of the " + name + " header holds control characters");
+      }
+    }
+  }
+  return Status::OK();
+}
+
+// One hop's request: method, headers and body as they are sent.
+struct Request {
+  std::string method;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+std::string SerializeRequest(const Url& url, const Request& request) {
+  std::string out = request.method + " " + url.path_and_query + " HTTP/1.1\r\n";
+  out += "Host: " + HostHeader(url) + "\r\n";
+  bool has_agent = false;
+  for (const auto& [name, value] : request.headers) {
+    has_agent = has_agent || EqualsIgnoreCase(name, "user-agent");
+    out += name + ": " + value + "\r\n";
+  }
+  if (!has_agent) out += "User-Agent: " + std::string(kUserAgent) + "\r\n";
+  const std::string& m = request.method;
+  if (!request.body.empty() || m == "POST" || m == "PUT" || m == "PATCH") {
+    out += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  }
+  out += "Connection: close\r\n\r\n";
+  out += request.body;
+  return out;
+}
+
+// The guard: every address the name resolved to must be allowed. A name that
+// mixes public and private answers is refused outright rather than trimmed
+// to its public part, since that mix is what DNS rebinding looks like.
+Status CheckAddresses(const Url& url, const std::vector<ResolvedAddress>& addresses,
+                      const FetchOptions& options, const AddressFilter& filter) {
+  for (const ResolvedAddress& address : addresses) {
+    if (!AddressAllowed(address.get(), options.allow_private)) {
+      return PermissionDenied("the address " + AddressToString(address.get()) + " of " + url.host +
+                              " is " +
+                              std::string(AddressKindName(ClassifyAddress(address.get()))) +
+                              ": outbound requests to private networks are not allowed");
+    }
+    if (filter && !filter(address.get())) {
+      return PermissionDenied("the address " + AddressToString(address.get()) + " of " + url.host +
+                              " is not allowed for this request");
+    }
+  }
+  return Status::OK();
+}
+
+// Resolves, checks, and connects to the first checked address that answers.
+Result<std::unique_ptr<Connection>> Open(const Url& url, const FetchOptions& options,
+                                         const AddressFilter& filter, Deadline deadline) {
+  KILN_ASSIGN_OR_RETURN(std::vector<ResolvedAddress> addresses,
+                        ResolveHost(url.host, url.port, deadline));
+  KILN_RETURN_IF_ERROR(CheckAddresses(url, addresses, options, filter));
+  Status last;
+  for (const ResolvedAddress& address : addresses) {
+    auto conn = Connection::Connect(address.get(), address.length, deadline);
+    if (conn.ok()) return std::move(conn).value();
+    if (conn.status().code() == StatusCode::kDeadlineExceeded) return conn.status();
+    last = Unavailable("could not connect to " + url.host + " (" + AddressToString(address.get()) +
+                       " port " + std::to_string(url.port) + "): " + conn.status().message());
+  }
+  return last;
+}
+
+Result<FetchResponse> FetchOnce(const Url& url, const Request& request, const FetchOptions& options,
+                                const AddressFilter& filter, Deadline deadline) {
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Open(url, options, filter, deadline));
+  if (url.scheme == "https") {
+    Status tls = conn->StartTls(url.host);
+    if (!tls.ok() && tls.code() != StatusCode::kDeadlineExceeded) {
+      return tls.Annotate(url.host);  // "example.com: TLS failed during the handshake: ..."
+    }
+    KILN_RETURN_IF_ERROR(tls);
+  }
+  KILN_RETURN_IF_ERROR(conn->WriteAll(SerializeRequest(url, request)));
+  return ReadResponse(conn.get(), request.method == "HEAD", options.max_response_bytes);
+}
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+bool SameOrigin(const Url& a, const Url& b) {
+  return a.scheme == b.scheme && a.host == b.host && a.port == b.port;
+}
+
+// Adapts the request for the next hop as browsers and curl do.
+void PrepareRedirect(int status, const Url& from, const Url& to, Request* request) {
+  if ((status == 303 && request->method != "HEAD") ||
+      ((status == 301 || status == 302) && request->method == "POST")) {
+    request->method = "GET";
+    request->body.clear();
+    std::erase_if(request->headers,
+                  [](const auto& h) { return EqualsIgnoreCase(h.first, "content-type"); });
+  }
+  if (!SameOrigin(from, to)) {  // credentials meant for one site must not reach another
+    std::erase_if(request->headers, [](const auto& h) {
+      return EqualsIgnoreCase(h.first, "authorization") || EqualsIgnoreCase(h.first, "cookie") ||
+             EqualsIgnoreCase(h.first, "proxy-authorization");
+    });
+  }
+}
+
+Result<FetchResponse> FetchWithRedirects(Url url, const FetchOptions& options,
+                                         const AddressFilter& filter, Deadline deadline) {
+  Request request{options.method, options.headers, options.body};
+  for (int redirects = 0;; ++redirects) {
+    KILN_ASSIGN_OR_RETURN(FetchResponse response,
+                          FetchOnce(url, request, options, filter, deadline));
+    response.final_url = FormatUrl(url);
+    std::string location = response.Header("location");
+    if (!IsRedirect(response.status) || location.empty() || options.max_redirects <= 0) {
+      return response;
+    }
+    if (redirects == options.max_redirects) {
+      return Unavailable("too many redirects: gave up after " + std::to_string(redirects) +
+                         ", at " + response.final_url);
+    }
+    std::string next_text = ResolveReference(url, location);
+    Result<Url> next = ParseUrl(next_text);
+    if (!next.ok()) {
+      return next.status().Annotate("the redirect from " + response.final_url + " to \"" +
+                                    next_text.substr(0, 200) + "\" cannot be followed");
+    }
+    PrepareRedirect(response.status, url, *next, &request);
+    url = std::move(next).value();  // checked by the guard at the top of the loop
+  }
+}
+
+}  // namespace
+
+Result<FetchResponse> HttpFetchFiltered(std::string_view url_text, const FetchOptions& options,
+                                        const AddressFilter& filter) {
+  KILN_ASSIGN_OR_RETURN(Url url, ParseUrl(url_text));
+  KILN_RETURN_IF_ERROR(ValidateOptions(options));
+  // Capped at a day so that a huge timeout cannot overflow the clock.
+  Deadline deadline = std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(std::min<int64_t>(options.timeout_ms, 86400000));
+  Result<FetchResponse> result = FetchWithRedirects(url, options, filter, deadline);
+  if (!result.ok() && result.status().code() == StatusCode::kDeadlineExceeded) {
+    return DeadlineExceeded("the request to " + FormatUrl(url) + " did not finish within " +
+                            std::to_string(options.timeout_ms) + " ms (" +
+                            result.status().message() + ")");
+  }
+  return result;
+}
+
+}  // namespace internal
+
+Result<FetchResponse> HttpFetch(std::string_view url, const FetchOptions& options) {
+  return internal::HttpFetchFiltered(url, options, nullptr);
+}
+
+}  // namespace kiln::plugins

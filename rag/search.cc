@@ -1,0 +1,146 @@
+// KnowledgeService::Search: semantic (FAISS), full-text (FTS5 trigram) or
+// hybrid (reciprocal rank fusion of both rankings).
+//
+// Scores on the normalised 0..1 scale that min_score is compared with:
+//   semantic   (1 + cosine) / 2 of the query's and the chunk's embeddings;
+//   full-text  bm25 relative to the best full-text hit of the query (min-max
+//              style: bm25 has no absolute scale; the best match is 1);
+//   hybrid     the larger of the two: a chunk either retriever vouches for
+//              passes, while the order is by RRF, sum of 1 / (60 + rank).
+#include <algorithm>
+#include <map>
+
+#include "rag/fulltext_query.h"
+#include "rag/internal/service_parts.h"
+
+namespace kiln::rag {
+namespace {
+
+constexpr double kRrfK = 60;
+
+struct Candidate {
+  int semantic_rank = 0;  // 1-based; 0 = not found by it
+  int text_rank = 0;
+  double semantic = 0;
+  double bm25 = 0;
+};
+
+std::string Trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+}  // namespace
+
+Status KnowledgeService::CheckSearch(const std::string& workspace_id,
+                                     const std::string& knowledge_id,
+                                     const SearchRequest& request) {
+  KILN_ASSIGN_OR_RETURN(storage::KnowledgeBase kb,
+                        store_->knowledge().GetBase(workspace_id, knowledge_id));
+  KILN_ASSIGN_OR_RETURN(KnowledgeSettings settings, Settings(kb));
+  if (request.mode.value_or(settings.retrieval_mode) != RetrievalMode::kFullText) {
+    KILN_RETURN_IF_ERROR(EmbedderFor(settings).status());
+  }
+  const std::string query = Trim(request.query);
+  if (query.empty()) return InvalidArgument("query is empty", "query");
+  if (query.size() > 4096) return InvalidArgument("query is longer than 4096 bytes", "query");
+  return Status::OK();
+}
+
+Result<std::vector<SearchHit>> KnowledgeService::Search(const std::string& workspace_id,
+                                                        const std::string& knowledge_id,
+                                                        const SearchRequest& request) {
+  KILN_ASSIGN_OR_RETURN(storage::KnowledgeBase kb,
+                        store_->knowledge().GetBase(workspace_id, knowledge_id));
+  KILN_ASSIGN_OR_RETURN(KnowledgeSettings settings, Settings(kb));
+  const RetrievalMode mode = request.mode.value_or(settings.retrieval_mode);
+  const int top_k = std::clamp(request.top_k > 0 ? request.top_k : settings.top_k, 1, 50);
+  const double min_score = request.min_score >= 0 ? request.min_score : settings.min_score;
+  const std::string query = Trim(request.query);
+  if (query.empty()) return InvalidArgument("query is empty", "query");
+  if (query.size() > 4096) return InvalidArgument("query is longer than 4096 bytes", "query");
+  // Each retriever offers more than top_k, so that fusion and the score
+  // threshold have something to choose from.
+  const int pool = std::max(4 * top_k, 20);
+
+  std::map<int64_t, Candidate> candidates;
+  double best_bm25 = 0;
+  if (mode != RetrievalMode::kFullText) {
+    KILN_ASSIGN_OR_RETURN(Embedder * embedder, EmbedderFor(settings));
+    KILN_ASSIGN_OR_RETURN(std::vector<std::vector<float>> q, embedder->Embed({query}));
+    std::shared_ptr<BaseIndex> index;
+    {
+      std::lock_guard lock(index_mu_);
+      auto it = indexes_.find(kb.id);
+      if (it != indexes_.end()) index = it->second;
+    }
+    if (index != nullptr && !q.empty()) {
+      const std::vector<VectorHit> hits = index->index->Search(q[0], pool);
+      for (size_t r = 0; r < hits.size(); ++r) {
+        Candidate& c = candidates[hits[r].id];
+        c.semantic_rank = static_cast<int>(r) + 1;
+        c.semantic = std::clamp((1.0 + hits[r].score) / 2.0, 0.0, 1.0);
+      }
+    }
+  }
+  const FullTextQuery text_query = BuildFullTextQuery(query);
+  if (mode != RetrievalMode::kSemantic && !text_query.empty()) {
+    KILN_ASSIGN_OR_RETURN(
+        std::vector<storage::TextHit> hits,
+        store_->knowledge().SearchText(kb.id, text_query.match, text_query.substrings, pool));
+    for (size_t r = 0; r < hits.size(); ++r) {
+      Candidate& c = candidates[hits[r].chunk_id];
+      c.text_rank = static_cast<int>(r) + 1;
+      c.bm25 = hits[r].score;
+      best_bm25 = std::max(best_bm25, c.bm25);
+    }
+  }
+  std::vector<int64_t> ids;
+  for (const auto& [id, c] : candidates) ids.push_back(id);
+  KILN_ASSIGN_OR_RETURN(std::vector<storage::StoredChunk> chunks,
+                        store_->knowledge().GetChunks(kb.id, ids));
+
+  std::vector<SearchHit> hits;
+  std::map<std::string, std::string> names;  // document id -> name
+  for (storage::StoredChunk& chunk : chunks) {
+    const Candidate& c = candidates[chunk.id];
+    SearchHit hit;
+    hit.semantic_score = c.semantic;
+    hit.text_score = best_bm25 > 0 ? std::clamp(c.bm25 / best_bm25, 0.0, 1.0) : 0;
+    switch (mode) {
+      case RetrievalMode::kSemantic:
+        hit.score = hit.rank_score = c.semantic;
+        break;
+      case RetrievalMode::kFullText:
+        hit.score = hit.text_score;
+        hit.rank_score = c.bm25;
+        break;
+      case RetrievalMode::kHybrid:
+        hit.score = std::max(hit.semantic_score, hit.text_score);
+        hit.rank_score = (c.semantic_rank > 0 ? 1.0 / (kRrfK + c.semantic_rank) : 0) +
+                         (c.text_rank > 0 ? 1.0 / (kRrfK + c.text_rank) : 0);
+        break;
+    }
+    if (hit.score < min_score) continue;
+    hit.chunk = std::move(chunk);
+    hits.push_back(std::move(hit));
+  }
+  std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
+    if (a.rank_score != b.rank_score) return a.rank_score > b.rank_score;
+    return a.chunk.id < b.chunk.id;
+  });
+  if (hits.size() > static_cast<size_t>(top_k)) hits.resize(static_cast<size_t>(top_k));
+  for (SearchHit& hit : hits) {
+    auto [it, inserted] = names.try_emplace(hit.chunk.document_id);
+    if (inserted) {
+      Result<storage::KnowledgeDocument> doc =
+          store_->knowledge().GetDocument(workspace_id, kb.id, hit.chunk.document_id);
+      it->second = doc.ok() ? doc->name : "";
+    }
+    hit.document_name = it->second;
+  }
+  return hits;
+}
+
+}  // namespace kiln::rag
