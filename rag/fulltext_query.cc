@@ -102,12 +102,4 @@ FullTextQuery BuildFullTextQuery(std::string_view query, size_t max_terms) {
   return out;
 }
 
-double TermCoverage(const FullTextQuery& query, std::string_view text) {
-  if (query.terms.empty()) return 0;
-  const std::string lower = Lower(std::string(text));
-  size_t found = 0;
-  for (const std::string& term : query.terms) found += lower.find(term) != std::string::npos;
-  return double(found) / double(query.terms.size());
-}
-
 }  // namespace kiln::rag

@@ -19,15 +19,11 @@ namespace kiln::rag {
 struct FullTextQuery {
   std::string match;                    // FTS5 syntax: "t1" OR "t2" ...; empty if no long term
   std::vector<std::string> substrings;  // searched by plain substring
-  std::vector<std::string> terms;       // every term (trigram, word or substring), for coverage
+  std::vector<std::string> terms;       // every term (trigram, word or substring)
   bool empty() const { return match.empty() && substrings.empty(); }
 };
 
 // At most `max_terms` FTS terms: past that, evenly spaced ones are kept.
 FullTextQuery BuildFullTextQuery(std::string_view query, size_t max_terms = 48);
-
-// The share of `query.terms` found in `text` (case-insensitive for ASCII):
-// the full-text score on the 0..1 scale.
-double TermCoverage(const FullTextQuery& query, std::string_view text);
 
 }  // namespace kiln::rag

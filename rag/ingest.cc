@@ -46,7 +46,7 @@ Status KnowledgeService::FetchDocument(const storage::KnowledgeDocument& doc, st
   if (fetched->bytes.empty()) return Unprocessable(doc.source_url + " returned an empty body");
   *content_type = fetched->content_type;
   // A name without a known extension takes the type's.
-  if (!internal::CheckSupported(*name, "").ok()) {
+  if (!CheckSupportedFormat(*name, "").ok()) {
     const std::string type = content_type->substr(0, content_type->find(';'));
     static const std::pair<const char*, const char*> kByType[] = {
         {"text/html", ".html"},   {"application/pdf", ".pdf"}, {"text/plain", ".txt"},
@@ -55,7 +55,7 @@ Status KnowledgeService::FetchDocument(const storage::KnowledgeDocument& doc, st
       if (type == t) *name += ext;
     }
   }
-  KILN_RETURN_IF_ERROR(internal::CheckSupported(*name, *content_type));
+  KILN_RETURN_IF_ERROR(CheckSupportedFormat(*name, *content_type));
   KILN_RETURN_IF_ERROR(internal::WriteFileDurably(FilePath(doc.id), fetched->bytes));
   return store_->knowledge().SetFetchedContent(doc.id, *name, *content_type,
                                                static_cast<int64_t>(fetched->bytes.size()),
@@ -78,15 +78,8 @@ void KnowledgeService::Ingest(storage::KnowledgeDocument doc) {
 
 Status KnowledgeService::IngestOrFail(const storage::KnowledgeDocument& doc) {
   storage::KnowledgeRepository& repo = store_->knowledge();
-  // The base (for its settings) is looked up through the document's own
-  // workspace-free path: the document row proves it exists.
-  KILN_ASSIGN_OR_RETURN(std::vector<storage::KnowledgeBase> bases, repo.AllBases());
-  const storage::KnowledgeBase* kb = nullptr;
-  for (const auto& b : bases) {
-    if (b.id == doc.knowledge_id) kb = &b;
-  }
-  if (kb == nullptr) return NotFound("knowledge base " + doc.knowledge_id + " not found");
-  KILN_ASSIGN_OR_RETURN(KnowledgeSettings settings, Settings(*kb));
+  KILN_ASSIGN_OR_RETURN(storage::KnowledgeBase kb, repo.GetBaseById(doc.knowledge_id));
+  KILN_ASSIGN_OR_RETURN(KnowledgeSettings settings, Settings(kb));
   KILN_ASSIGN_OR_RETURN(Embedder * embedder, EmbedderFor(settings));
 
   std::string name = doc.name, content_type = doc.content_type;

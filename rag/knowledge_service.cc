@@ -12,6 +12,7 @@
 #include "base/random.h"
 #include "base/sha256.h"
 #include "rag/internal/service_parts.h"
+#include "rag/parse/parse.h"
 
 namespace kiln::rag {
 
@@ -224,7 +225,7 @@ Result<storage::KnowledgeDocument> KnowledgeService::AddDocument(const std::stri
       return TooLarge("the file " + in.name + " is larger than " +
                       std::to_string(options_.max_document_bytes >> 20) + " MiB");
     }
-    KILN_RETURN_IF_ERROR(internal::CheckSupported(in.name, in.content_type));
+    KILN_RETURN_IF_ERROR(CheckSupportedFormat(in.name, in.content_type));
   }
   KILN_ASSIGN_OR_RETURN(storage::KnowledgeBase kb,
                         store_->knowledge().GetBase(workspace_id, knowledge_id));

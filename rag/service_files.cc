@@ -15,12 +15,6 @@
 namespace kiln::rag::internal {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 Status Errno(const std::string& what) { return Unavailable(what + ": " + std::strerror(errno)); }
 
 }  // namespace
@@ -85,37 +79,6 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   }
   ::close(fd);
   return out;
-}
-
-Status CheckSupported(std::string_view name, std::string_view content_type) {
-  static const char* kExtensions[] = {".txt", ".text", ".md",  ".markdown", ".html", ".htm",
-                                      ".pdf", ".csv",  ".tsv", ".docx",     ".json"};
-  const std::string lower = Lower(name);
-  const size_t dot = lower.rfind('.');
-  if (dot != std::string::npos && lower.find('/', dot) == std::string::npos) {
-    const std::string ext = lower.substr(dot);
-    for (const char* e : kExtensions) {
-      if (ext == e) return Status::OK();
-    }
-  }
-  static const char* kTypes[] = {
-      "text/plain",
-      "text/markdown",
-      "text/html",
-      "application/pdf",
-      "text/csv",
-      "text/tab-separated-values",
-      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-      "application/json"};
-  const std::string type = Lower(content_type.substr(0, content_type.find(';')));
-  for (const char* t : kTypes) {
-    if (type == t) return Status::OK();
-  }
-  const std::string shown = dot == std::string::npos ? "without an extension" : lower.substr(dot);
-  return Unprocessable("files " + std::string(dot == std::string::npos ? "" : "of type ") + shown +
-                           " are not supported; use .txt, .md, .html, .pdf, .csv, .tsv, .docx "
-                           "or .json",
-                       "file");
 }
 
 Status RequeueCopy(storage::Store& store, const std::string& workspace_id,

@@ -93,6 +93,9 @@ class KnowledgeRepository {
                                            const std::function<Status(KnowledgeBase&)>& mutate) = 0;
   // Deletes the base with its documents and chunks.
   virtual Status DeleteBase(std::string_view workspace_id, std::string_view id) = 0;
+  // The base `id` whatever its workspace (ingestion, which works from a
+  // document row); NotFound when absent.
+  virtual Result<KnowledgeBase> GetBaseById(std::string_view id) = 0;
   // Every base of every workspace (start-up reconciliation).
   virtual Result<std::vector<KnowledgeBase>> AllBases() = 0;
 

@@ -151,6 +151,16 @@ Status SqliteKnowledgeRepository::DeleteBase(std::string_view workspace_id, std:
   return txn.Commit();
 }
 
+Result<KnowledgeBase> SqliteKnowledgeRepository::GetBaseById(std::string_view id) {
+  static const std::string sql = BaseSelect() + "WHERE b.id = ?1";
+  KILN_ASSIGN_OR_RETURN(Database::ReaderLease reader, db_->AcquireReader());
+  KILN_ASSIGN_OR_RETURN(Statement stmt, reader->Prepare(sql));
+  stmt.BindText(1, id);
+  KILN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return BaseNotFound(id);
+  return ReadBaseRow(stmt);
+}
+
 Result<std::vector<KnowledgeBase>> SqliteKnowledgeRepository::AllBases() {
   static const std::string sql = BaseSelect() + "ORDER BY b.id";
   KILN_ASSIGN_OR_RETURN(Database::ReaderLease reader, db_->AcquireReader());

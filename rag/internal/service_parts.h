@@ -29,10 +29,6 @@ namespace internal {
 Status WriteFileDurably(const std::string& path, std::string_view bytes);
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes);
 
-// Unprocessable for a name/content type no parser takes (cheap: by extension
-// and type only, before any byte is read).
-Status CheckSupported(std::string_view name, std::string_view content_type);
-
 // Queues a copy of `old` (a ready document) to be read again from its stored
 // bytes; the copy replaces it once ready.
 Status RequeueCopy(storage::Store& store, const std::string& workspace_id,

@@ -196,4 +196,8 @@ Result<ParsedDocument> ParseDocument(std::string_view bytes, std::string_view fi
   return doc;
 }
 
+Status CheckSupportedFormat(std::string_view filename, std::string_view content_type) {
+  return DetectFormat(filename, ParseContentType(content_type)).status();
+}
+
 }  // namespace kiln::rag

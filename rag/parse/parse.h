@@ -47,4 +47,8 @@ Result<ParsedDocument> ParseDocument(std::string_view bytes, std::string_view fi
 // Normalises line endings (\r\n and \r to \n) and drops a BOM. Empty input decodes to "".
 Result<std::string> DecodeText(std::string_view bytes, std::string* encoding);
 
+// ParseDocument's format detection alone (by extension, then content type),
+// before any byte is read: OK, or the same Unprocessable "not supported".
+Status CheckSupportedFormat(std::string_view filename, std::string_view content_type);
+
 }  // namespace kiln::rag

@@ -61,6 +61,7 @@ class SqliteKnowledgeRepository final : public KnowledgeRepository {
   Result<KnowledgeBase> ModifyBase(std::string_view workspace_id, std::string_view id,
                                    const std::function<Status(KnowledgeBase&)>& mutate) override;
   Status DeleteBase(std::string_view workspace_id, std::string_view id) override;
+  Result<KnowledgeBase> GetBaseById(std::string_view id) override;
   Result<std::vector<KnowledgeBase>> AllBases() override;
 
   Status CreateDocument(std::string_view workspace_id, const KnowledgeDocument& doc) override;

@@ -40,14 +40,5 @@ TEST(FullTextQuery, QuotesAreEscapedAndTermsCapped) {
   EXPECT_EQ(BuildFullTextQuery(words, 10).terms.size(), 10u);  // ...here it is
 }
 
-TEST(FullTextQuery, CoverageIsTheShareOfTermsFound) {
-  FullTextQuery q = BuildFullTextQuery("vector database");
-  EXPECT_DOUBLE_EQ(TermCoverage(q, "A Vector store, not a database"), 1.0);
-  EXPECT_DOUBLE_EQ(TermCoverage(q, "only vectors here"), 0.5);
-  EXPECT_DOUBLE_EQ(TermCoverage(q, "nothing"), 0.0);
-  FullTextQuery zh = BuildFullTextQuery("大模型");
-  EXPECT_DOUBLE_EQ(TermCoverage(zh, "国内大模型发布"), 1.0);
-}
-
 }  // namespace
 }  // namespace kiln::rag
