@@ -61,6 +61,6 @@ std::string DefaultModelPath(const std::string& file_name);
 
 // The model cache's default models (scripts/setup fetches them).
 inline constexpr const char* kDefaultChatModel = "smollm2-135m-instruct-q4_1.gguf";
-inline constexpr const char* kDefaultEmbeddingModel = "all-minilm-l6-v2-f32.gguf";
+inline constexpr const char* kDefaultEmbeddingModel = "all-minilm-l6-v2-q8_0.gguf";
 
 }  // namespace kiln::app
