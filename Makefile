@@ -5,8 +5,9 @@ BUILD ?= build
 KILN_CACHE ?= $(HOME)/.cache/kiln
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+CORPUS ?= $(if $(wildcard ../shared/corpus),$(abspath ../shared/corpus),/work/shared/corpus)
 
-.PHONY: all setup configure build serve test bench bench-llm bench-serve bench-kernels chat clean
+.PHONY: all setup configure build serve test bench bench-llm bench-serve bench-rag bench-kernels chat clean
 
 all: build
 
@@ -40,6 +41,11 @@ bench-llm: build
 # (JSON on stdout; see bench/serve/run.py).
 bench-serve: build
 	KILN_BUILD_DIR=$(abspath $(BUILD)) $$(bench/llm/setup_reference.sh) bench/serve/run.py
+
+# The knowledge pipeline: ingestion of the real corpus, search latency at
+# 10k and 100k chunks in each mode (JSON on stdout; see bench/rag/rag_bench.cc).
+bench-rag: build
+	$(BUILD)/bench/rag_bench --corpus $(CORPUS) --sizes 10000,100000
 
 # Google Benchmark of each CPU kernel (bench/kernels): console table, and JSON
 # in $(BUILD)/bench/bench_kernels.json.

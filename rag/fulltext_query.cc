@@ -1,46 +1,14 @@
 #include "rag/fulltext_query.h"
 
 #include <algorithm>
-#include <cctype>
+#include <numeric>
 #include <set>
 
 #include "base/utf8.h"
+#include "storage/fulltext_tokens.h"
 
 namespace kiln::rag {
 namespace {
-
-// Han ideographs (with extensions and compatibility), kana, hangul, bopomofo.
-bool IsCjk(uint32_t cp) {
-  return (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
-         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x3134F) ||
-         (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
-         (cp >= 0x3100 && cp <= 0x312F);
-}
-
-// Letters and digits outside CJK: ASCII alnum, and any non-ASCII code point
-// that is not punctuation or a symbol we know of.
-bool IsWordChar(uint32_t cp) {
-  if (cp < 0x80) return std::isalnum(static_cast<int>(cp)) != 0;
-  if (IsCjk(cp)) return false;
-  if (cp >= 0x2000 && cp <= 0x2BFF) return false;  // punctuation, symbols, arrows
-  if (cp >= 0x3000 && cp <= 0x303F) return false;  // CJK punctuation
-  if (cp >= 0xFF00 && cp <= 0xFF65) {              // full-width forms: alnum only
-    return (cp >= 0xFF10 && cp <= 0xFF19) || (cp >= 0xFF21 && cp <= 0xFF3A) ||
-           (cp >= 0xFF41 && cp <= 0xFF5A);
-  }
-  return cp > 0xBF;
-}
-
-std::string Encode(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
-  std::string out;
-  for (size_t i = begin; i < end; ++i) AppendUtf8(cps[i], &out);
-  return out;
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string Quote(const std::string& term) {
   std::string q = "\"";
@@ -54,52 +22,90 @@ std::string Quote(const std::string& term) {
 }  // namespace
 
 FullTextQuery BuildFullTextQuery(std::string_view query, size_t max_terms) {
-  const std::vector<uint32_t> cps = DecodeUtf8(query);
-  std::vector<std::string> fts, short_words;
-  std::set<std::string> seen;
   FullTextQuery out;
-  auto add = [&](std::vector<std::string>& list, std::string term) {
-    if (seen.insert(term).second) list.push_back(std::move(term));
-  };
-  for (size_t i = 0; i < cps.size();) {
-    if (IsCjk(cps[i])) {
-      size_t j = i;
-      while (j < cps.size() && IsCjk(cps[j])) ++j;
-      if (j - i >= 3) {
-        for (size_t k = i; k + 3 <= j; ++k) add(fts, Encode(cps, k, k + 3));
-      } else {
-        std::string run = Encode(cps, i, j);
-        if (seen.insert(run).second) out.substrings.push_back(run);
-      }
-      i = j;
-    } else if (IsWordChar(cps[i])) {
-      size_t j = i;
-      while (j < cps.size() && IsWordChar(cps[j])) ++j;
-      std::string word = Lower(Encode(cps, i, j));
-      if (j - i >= 3) {
-        add(fts, std::move(word));
-      } else {
-        add(short_words, std::move(word));
-      }
-      i = j;
-    } else {
-      ++i;
-    }
-  }
-  // Short words alone carry the query only when nothing longer is there.
-  if (fts.empty() && out.substrings.empty()) out.substrings = short_words;
-  if (fts.size() > max_terms) {
+  std::vector<std::string> singles;
+  std::set<std::string> seen;
+  storage::ForEachFullTextToken(query, [&](const storage::FullTextToken& t) {
+    const bool single = t.kind == storage::TokenKind::kCjkSingle ||
+                        (t.kind == storage::TokenKind::kWord && Utf8Length(t.text) < 2);
+    if (!seen.insert(t.text).second) return;
+    (single ? singles : out.terms).push_back(t.text);
+  });
+  if (out.terms.empty()) out.substrings = std::move(singles);
+  if (out.terms.size() > max_terms) {
     std::vector<std::string> kept;
-    for (size_t k = 0; k < max_terms; ++k) kept.push_back(fts[k * fts.size() / max_terms]);
-    fts = std::move(kept);
+    for (size_t k = 0; k < max_terms; ++k)
+      kept.push_back(out.terms[k * out.terms.size() / max_terms]);
+    out.terms = std::move(kept);
   }
-  for (size_t k = 0; k < fts.size(); ++k) {
-    if (k > 0) out.match += " OR ";
-    out.match += Quote(fts[k]);
-  }
-  out.terms = fts;
-  out.terms.insert(out.terms.end(), out.substrings.begin(), out.substrings.end());
   return out;
+}
+
+std::string MatchExpression(const std::vector<std::string>& terms) {
+  std::string match;
+  for (size_t k = 0; k < terms.size(); ++k) {
+    if (k > 0) match += " OR ";
+    match += Quote(terms[k]);
+  }
+  return match;
+}
+
+TermSample::TermSample(const std::vector<std::string>& texts) : texts_(texts.size()) {
+  std::unordered_map<std::string, uint32_t> counts;
+  std::set<std::string> in_text;
+  for (const std::string& text : texts) {
+    in_text.clear();
+    storage::ForEachFullTextToken(text, [&](const storage::FullTextToken& t) {
+      if (in_text.insert(t.text).second) ++counts[t.text];
+    });
+  }
+  // Terms seen once say nothing about their rate but would fill the map.
+  for (auto& [term, n] : counts) {
+    if (n >= 2) counts_.emplace(term, n);
+  }
+}
+
+double TermSample::Fraction(const std::string& term) const {
+  if (texts_ == 0) return 0;
+  auto it = counts_.find(term);
+  return it == counts_.end() ? 0 : static_cast<double>(it->second) / static_cast<double>(texts_);
+}
+
+std::string PlanMatch(const std::vector<std::string>& terms, const TermSample* sample,
+                      int64_t chunks, int64_t budget) {
+  if (sample == nullptr || sample->size() == 0 || chunks <= budget) return MatchExpression(terms);
+  std::vector<double> postings(terms.size());
+  for (size_t i = 0; i < terms.size(); ++i) {
+    postings[i] = sample->Fraction(terms[i]) * static_cast<double>(chunks);
+  }
+  if (std::accumulate(postings.begin(), postings.end(), 0.0) <= static_cast<double>(budget)) {
+    return MatchExpression(terms);
+  }
+  std::vector<size_t> order(terms.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return postings[a] < postings[b]; });
+  std::vector<bool> rare(terms.size(), false);
+  double total = 0;
+  size_t n_rare = 0;
+  for (size_t i : order) {
+    if (total + postings[i] > static_cast<double>(budget)) break;
+    rare[i] = true;
+    total += postings[i];
+    ++n_rare;
+  }
+  // The rare ones in the question's order, which keeps the expression stable.
+  std::vector<std::string> kept;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (rare[i]) kept.push_back(terms[i]);
+  }
+  std::string match = MatchExpression(kept);
+  if (n_rare >= 2 || n_rare == terms.size()) return match;
+  const std::vector<std::string> both = {terms[order[n_rare]],
+                                         terms[order[std::min(n_rare + 1, terms.size() - 1)]]};
+  std::string clause = MatchExpression({both[0]});
+  if (both[1] != both[0]) clause = "(" + clause + " AND " + MatchExpression({both[1]}) + ")";
+  return match.empty() ? clause : match + " OR " + clause;
 }
 
 }  // namespace kiln::rag

@@ -30,6 +30,7 @@
 #include "base/result.h"
 #include "base/thread_pool.h"
 #include "rag/embedder.h"
+#include "rag/fulltext_query.h"
 #include "rag/knowledge_settings.h"
 #include "rag/vector_index.h"
 #include "storage/store.h"
@@ -65,6 +66,14 @@ struct SearchRequest {
   int top_k = 0;                      // 0: the base's setting
   double min_score = -1;              // < 0: the base's setting
   std::optional<RetrievalMode> mode;  // unset: the base's setting
+};
+
+// One chunk found by either retriever.
+struct SearchCandidate {
+  int semantic_rank = 0;  // 1-based; 0 = not found by it
+  int text_rank = 0;
+  double semantic = 0;  // (1 + cosine) / 2
+  double bm25 = 0;
 };
 
 struct SearchHit {
@@ -154,6 +163,15 @@ class KnowledgeService {
   std::string IndexPath(const std::string& knowledge_id) const;
   int64_t Now() const;
   Result<Embedder*> EmbedderFor(const KnowledgeSettings& settings) const;
+  // The term sample of a base large enough for full-text planning to matter
+  // (null below that), drawn again once the base has grown or shrunk by a
+  // fifth since.
+  std::shared_ptr<const TermSample> TermsFor(const storage::KnowledgeBase& kb);
+  // The vector index's best `pool` chunks for the query (nothing in
+  // full-text mode), added to `candidates`.
+  Status SemanticCandidates(const storage::KnowledgeBase& kb, const KnowledgeSettings& settings,
+                            RetrievalMode mode, const std::string& query, int pool,
+                            std::map<int64_t, SearchCandidate>* candidates);
 
   storage::Store* store_;
   KnowledgeServiceOptions options_;
@@ -167,6 +185,13 @@ class KnowledgeService {
   uint64_t added_ = 0;               // guarded by mu_: bumped whenever work is queued
   std::vector<std::thread> workers_;
   std::unique_ptr<ThreadPool> searchers_;
+
+  struct SampledTerms {
+    std::shared_ptr<const TermSample> sample;
+    int64_t chunks = 0;  // the base's size when it was drawn
+  };
+  std::mutex terms_mu_;
+  std::map<std::string, SampledTerms> term_samples_;  // guarded by terms_mu_
 
   std::mutex index_mu_;  // guards the map, not the indexes (they lock themselves)
   std::map<std::string, std::shared_ptr<BaseIndex>> indexes_;

@@ -150,13 +150,18 @@ class KnowledgeRepository {
   virtual Status ForEachEmbedding(
       std::string_view knowledge_id,
       const std::function<void(int64_t id, std::span<const float> embedding)>& fn) = 0;
-  // Full-text search in the base: `match` is an FTS5 query over the trigram
-  // index (empty: skip), `substrings` are searched by plain substring (terms
-  // too short for trigrams). At most `limit` hits, best first.
+  // Full-text search in the base: `match` is an FTS5 query over the index of
+  // fulltext_tokens.h (empty: skip), `substrings` are searched by plain
+  // substring (single characters, which the index only holds where they stand
+  // alone). At most `limit` hits, best first.
   virtual Result<std::vector<TextHit>> SearchText(std::string_view knowledge_id,
                                                   std::string_view match,
                                                   const std::vector<std::string>& substrings,
                                                   int limit) = 0;
+  // The texts of up to `n` chunks of the base chosen at random (the term
+  // statistics that full-text queries are planned with).
+  virtual Result<std::vector<std::string>> SampleChunkTexts(std::string_view knowledge_id,
+                                                            int n) = 0;
 };
 
 }  // namespace kiln::storage

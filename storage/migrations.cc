@@ -142,9 +142,38 @@ CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
 END;
 )sql";
 
+// The full-text index with Kiln's own tokenizer (storage/fulltext_tokens.h:
+// CJK character bigrams, lower-cased words, plurals folded) in place of
+// trigrams. A trigram index cannot find a two-character Chinese word (the
+// commonest kind) except by scanning every chunk, and matches English words
+// as substrings at the cost of one posting list per three letters. The
+// index is rebuilt from the chunks in this migration's transaction.
+// Each base also keeps its chunk count, kept by the same triggers: counting
+// a 100k-chunk base's rows took 3 ms of every search.
+constexpr const char* kMigration3 = R"sql(
+ALTER TABLE knowledge_bases ADD COLUMN chunk_count INTEGER NOT NULL DEFAULT 0;
+UPDATE knowledge_bases SET chunk_count =
+  (SELECT count(*) FROM chunks c WHERE c.knowledge_id = knowledge_bases.id);
+DROP TRIGGER chunks_fts_insert;
+DROP TRIGGER chunks_fts_delete;
+DROP TABLE chunks_fts;
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+  text, content = 'chunks', content_rowid = 'id', tokenize = 'kiln_cjk');
+INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild');
+CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+  INSERT INTO chunks_fts (rowid, text) VALUES (new.id, new.text);
+  UPDATE knowledge_bases SET chunk_count = chunk_count + 1 WHERE id = new.knowledge_id;
+END;
+CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+  INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  UPDATE knowledge_bases SET chunk_count = chunk_count - 1 WHERE id = old.knowledge_id;
+END;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
+    {3, kMigration3},
 };
 
 Status ApplyOne(Connection& db, const Migration& migration) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "storage/internal/fts_tokenizer.h"
 
 namespace kiln::storage::internal {
 namespace {
@@ -200,6 +201,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, in
     return status;
   }
   sqlite3_extended_result_codes(db, 1);
+  // The knowledge full-text table's tokenizer, before any statement runs.
+  if (Status s = RegisterFullTextTokenizer(db); !s.ok()) {
+    sqlite3_close_v2(db);
+    return s;
+  }
   return std::unique_ptr<Connection>(new Connection(db, path));
 }
 

@@ -177,7 +177,7 @@ Result<std::vector<TextHit>> SqliteKnowledgeRepository::SearchText(
     }
   }
   for (const std::string& term : substrings) {
-    // Too short for trigrams: a plain scan of the base's chunks.
+    // Not in the index as such: a plain scan of the base's chunks.
     KILN_ASSIGN_OR_RETURN(Statement stmt,
                           reader->Prepare("SELECT id FROM chunks WHERE knowledge_id = ?1 AND "
                                           "instr(text, ?2) > 0 ORDER BY id LIMIT ?3"));
@@ -196,6 +196,26 @@ Result<std::vector<TextHit>> SqliteKnowledgeRepository::SearchText(
   });
   if (hits.size() > static_cast<size_t>(limit)) hits.resize(static_cast<size_t>(limit));
   return hits;
+}
+
+Result<std::vector<std::string>> SqliteKnowledgeRepository::SampleChunkTexts(
+    std::string_view knowledge_id, int n) {
+  std::vector<std::string> out;
+  if (n <= 0) return out;
+  KILN_ASSIGN_OR_RETURN(Database::ReaderLease reader, db_->AcquireReader());
+  // The ids are drawn from the (knowledge_id, id) index alone, so only the
+  // sampled rows' texts are read.
+  KILN_ASSIGN_OR_RETURN(
+      Statement stmt,
+      reader->Prepare("SELECT text FROM chunks WHERE id IN (SELECT id FROM chunks WHERE "
+                      "knowledge_id = ?1 ORDER BY random() LIMIT ?2)"));
+  stmt.BindText(1, knowledge_id).BindInt64(2, n);
+  while (true) {
+    KILN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(stmt.ColumnString(0));
+  }
+  return out;
 }
 
 }  // namespace kiln::storage::internal

@@ -10,7 +10,9 @@
 
 #include "engine/model/model.h"
 #include "engine/model/weights.h"
+#include "kernels/cpu/matmul.h"
 #include "kernels/cpu/ops_ref.h"
+#include "kernels/cpu/parallel.h"
 
 namespace kiln::engine {
 namespace {
@@ -145,36 +147,13 @@ class BertModel final : public Model {
   // product is a batched matmul over all positions on the worker pool (the
   // weights are read once per block, not once per token).
   void Layer(const BertLayer& l, int64_t n, std::vector<float>& x) const {
-    const int64_t d = p_.n_embd, hd = p_.head_dim;
+    const int64_t d = p_.n_embd;
     std::vector<float> q(x.size()), k(x.size()), v(x.size()), attn(x.size());
     Project({{&l.q.w, q.data()}, {&l.k.w, k.data()}, {&l.v.w, v.data()}}, x.data(), n);
     AddBias(l.q, n, q.data());
     AddBias(l.k, n, k.data());
     AddBias(l.v, n, v.data());
-    // Bidirectional attention, head by head: S = Q K^T (K's rows as the
-    // "weights"), softmax, then O = P V (V^T's rows as the "weights").
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    std::vector<float> qh(static_cast<size_t>(n * hd)), kh(qh.size()), vt(qh.size()), oh(qh.size());
-    std::vector<float> scores(static_cast<size_t>(n * n));
-    for (int64_t h = 0; h < p_.n_head; ++h) {
-      for (int64_t i = 0; i < n; ++i) {
-        for (int64_t j = 0; j < hd; ++j) {
-          const size_t src = static_cast<size_t>(i * d + h * hd + j);
-          qh[static_cast<size_t>(i * hd + j)] = q[src];
-          kh[static_cast<size_t>(i * hd + j)] = k[src];
-          vt[static_cast<size_t>(j * n + i)] = v[src];
-        }
-      }
-      const Weight keys{kernels::GgmlType::F32, hd, n, kh.data()};
-      Project({{&keys, scores.data()}}, qh.data(), n);
-      for (int64_t i = 0; i < n; ++i) Softmax(&scores[static_cast<size_t>(i * n)], n, scale);
-      const Weight values{kernels::GgmlType::F32, n, hd, vt.data()};
-      Project({{&values, oh.data()}}, scores.data(), n);
-      for (int64_t i = 0; i < n; ++i) {
-        std::copy_n(&oh[static_cast<size_t>(i * hd)], hd,
-                    &attn[static_cast<size_t>(i * d + h * hd)]);
-      }
-    }
+    Attend(n, q, k, v, attn);
     std::vector<float> o(x.size()), up(static_cast<size_t>(n * p_.n_ff));
     Project({{&l.o.w, o.data()}}, attn.data(), n);
     AddBias(l.o, n, o.data());
@@ -194,6 +173,52 @@ class BertModel final : public Model {
       for (int64_t j = 0; j < d; ++j) xi[j] += o[static_cast<size_t>(i * d + j)];
       kernels::cpu::LayerNormRef(xi, l.out_norm.w.data(), l.out_norm.b.data(), p_.eps, d, xi);
     }
+  }
+
+  // Bidirectional attention of every head over all n positions: S = Q K^T
+  // (each head's K rows as the "weights"), a softmax per row, then O = P V
+  // (V^T's rows as the "weights"), written into attn ([n, d]) at the head's
+  // columns. All heads' products go to the pool as one parallel step each:
+  // a query of a dozen tokens would otherwise spend more time handing 24
+  // small jobs per layer to the workers than computing them.
+  void Attend(int64_t n, const std::vector<float>& q, const std::vector<float>& k,
+              const std::vector<float>& v, std::vector<float>& attn) const {
+    using kernels::GgmlType;
+    using kernels::cpu::MatMulJob;
+    using kernels::cpu::QuantizedRows;
+    const int64_t d = p_.n_embd, hd = p_.head_dim, heads = p_.n_head;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    std::vector<float> kh(static_cast<size_t>(heads * n * hd));  // [heads][n, hd]
+    std::vector<float> vt(kh.size());                            // [heads][hd, n]
+    for (int64_t h = 0; h < heads; ++h) {
+      float* kd = &kh[static_cast<size_t>(h * n * hd)];
+      float* vd = &vt[static_cast<size_t>(h * n * hd)];
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t j = 0; j < hd; ++j) {
+          const size_t src = static_cast<size_t>(i * d + h * hd + j);
+          kd[i * hd + j] = k[src];
+          vd[j * n + i] = v[src];
+        }
+      }
+    }
+    std::vector<float> scores(static_cast<size_t>(heads * n * n));  // [heads][n, n]
+    std::vector<QuantizedRows> inputs(static_cast<size_t>(heads));
+    std::vector<MatMulJob> jobs(static_cast<size_t>(heads));
+    for (int64_t h = 0; h < heads; ++h) {
+      // Head h's query rows, read in place from q with stride d.
+      inputs[h].Quantize(GgmlType::F32, q.data() + h * hd, n, hd, d);
+      jobs[h] = MatMulJob{GgmlType::F32, &kh[static_cast<size_t>(h * n * hd)], n, &inputs[h],
+                          &scores[static_cast<size_t>(h * n * n)], n};
+    }
+    auto* pool = &kernels::cpu::WorkerPool::Default();
+    kernels::cpu::MatMul(jobs, pool);
+    for (int64_t r = 0; r < heads * n; ++r) Softmax(&scores[static_cast<size_t>(r * n)], n, scale);
+    for (int64_t h = 0; h < heads; ++h) {
+      inputs[h].Quantize(GgmlType::F32, &scores[static_cast<size_t>(h * n * n)], n, n, n);
+      jobs[h] = MatMulJob{GgmlType::F32, &vt[static_cast<size_t>(h * n * hd)], hd, &inputs[h],
+                          attn.data() + h * hd, d};
+    }
+    kernels::cpu::MatMul(jobs, pool);
   }
 
   // y[i] += b for each of the n rows of y ([n, a.w.rows]).

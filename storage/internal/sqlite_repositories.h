@@ -98,6 +98,8 @@ class SqliteKnowledgeRepository final : public KnowledgeRepository {
   Result<std::vector<TextHit>> SearchText(std::string_view knowledge_id, std::string_view match,
                                           const std::vector<std::string>& substrings,
                                           int limit) override;
+  Result<std::vector<std::string>> SampleChunkTexts(std::string_view knowledge_id,
+                                                    int n) override;
 
  private:
   Database* db_;

@@ -1,5 +1,5 @@
-// The full-text query builder: trigrams for Chinese, words for English,
-// substrings for terms too short for the trigram index, FTS5 quoting.
+// The full-text query builder (the index's own tokens, FTS5 quoting) and
+// its planner (the rarest terms within a budget of postings).
 #include "rag/fulltext_query.h"
 
 #include <gtest/gtest.h>
@@ -7,37 +7,74 @@
 namespace kiln::rag {
 namespace {
 
-TEST(FullTextQuery, ChineseRunsBecomeTrigrams) {
+TEST(FullTextQuery, ChineseRunsBecomeBigrams) {
   FullTextQuery q = BuildFullTextQuery("国内大模型发布了多少个？");
-  EXPECT_EQ(q.match.rfind("\"国内大\" OR \"内大模\"", 0), 0u) << q.match;
-  EXPECT_NE(q.match.find("\"大模型\""), std::string::npos);
-  EXPECT_EQ(q.match.find("？"), std::string::npos);  // punctuation is no term
+  // 11 characters -> 10 bigrams, "？" no term.
+  ASSERT_EQ(q.terms.size(), 10u);
+  EXPECT_EQ(q.terms[0], "国内");
+  EXPECT_EQ(q.terms[3], "模型");
   EXPECT_TRUE(q.substrings.empty());
-  EXPECT_EQ(q.terms.size(), 9u);  // 11 characters -> 9 trigrams
+  EXPECT_EQ(MatchExpression({q.terms[0], q.terms[1]}), "\"国内\" OR \"内大\"");
 }
 
-TEST(FullTextQuery, EnglishWordsAndShortTerms) {
+TEST(FullTextQuery, EnglishWordsAndSingleCharacters) {
   FullTextQuery q = BuildFullTextQuery("What is a Vector DB? 检索 AI");
-  EXPECT_EQ(q.match, "\"what\" OR \"vector\"");
-  EXPECT_EQ(q.substrings, std::vector<std::string>{"检索"});
-  // Only short words: they are searched by substring.
-  FullTextQuery short_only = BuildFullTextQuery("AI, go!");
-  EXPECT_TRUE(short_only.match.empty());
-  EXPECT_EQ(short_only.substrings, (std::vector<std::string>{"ai", "go"}));
+  EXPECT_EQ(q.terms, (std::vector<std::string>{"what", "is", "vector", "db", "检索", "ai"}));
+  EXPECT_TRUE(q.substrings.empty());  // "a" is dropped while longer terms exist
+  // Only single characters: they are searched by substring.
+  FullTextQuery singles = BuildFullTextQuery("猫? a, 1!");
+  EXPECT_TRUE(singles.terms.empty());
+  EXPECT_EQ(singles.substrings, (std::vector<std::string>{"猫", "a", "1"}));
   EXPECT_TRUE(BuildFullTextQuery("？！。 ,;").empty());
 }
 
-TEST(FullTextQuery, QuotesAreEscapedAndTermsCapped) {
-  FullTextQuery q = BuildFullTextQuery("say \"hello\" o'brien");
-  EXPECT_EQ(q.match, "\"say\" OR \"hello\" OR \"brien\"");
+TEST(FullTextQuery, TermsAreDistinctQuotedAndCapped) {
+  FullTextQuery q = BuildFullTextQuery("say \"hello\" o'brien say");
+  EXPECT_EQ(MatchExpression(q.terms), "\"say\" OR \"hello\" OR \"brien\"");
+  EXPECT_EQ(MatchExpression({"a\"b"}), "\"a\"\"b\"");
+  EXPECT_EQ(MatchExpression({}), "");
   std::string long_query;
   for (int i = 0; i < 200; ++i) long_query += "词语";
-  FullTextQuery capped = BuildFullTextQuery(long_query, 10);
-  // 2 distinct trigrams only ("词语词", "语词语"), so the cap is not reached...
-  EXPECT_EQ(capped.terms.size(), 2u);
+  EXPECT_EQ(BuildFullTextQuery(long_query, 10).terms.size(), 2u);  // "词语", "语词"
   std::string words;
   for (int i = 0; i < 100; ++i) words += "word" + std::to_string(i) + " ";
-  EXPECT_EQ(BuildFullTextQuery(words, 10).terms.size(), 10u);  // ...here it is
+  EXPECT_EQ(BuildFullTextQuery(words, 10).terms.size(), 10u);
+}
+
+TEST(TermSample, CountsTheChunksThatHoldATerm) {
+  TermSample sample({"大模型的价格战", "大模型的应用", "模型 training", "Training models"});
+  EXPECT_EQ(sample.size(), 4u);
+  EXPECT_DOUBLE_EQ(sample.Fraction("模型"), 0.75);  // once per chunk, however often
+  EXPECT_DOUBLE_EQ(sample.Fraction("大模"), 0.5);
+  EXPECT_DOUBLE_EQ(sample.Fraction("training"), 0.5);  // folded
+  EXPECT_DOUBLE_EQ(sample.Fraction("价格"), 0.0);      // seen once: no estimate
+  EXPECT_DOUBLE_EQ(TermSample().Fraction("模型"), 0.0);
+}
+
+TEST(PlanMatch, KeepsTheRarestWithinTheBudget) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 100; ++i) {
+    std::string t = "common";
+    if (i % 2 == 0) t += " half";
+    if (i % 10 == 0) t += " tenth";
+    if (i % 50 == 0) t += " rare";
+    texts.push_back(t);
+  }
+  TermSample sample(texts);
+  const std::vector<std::string> terms = {"common", "half", "rare", "tenth", "unseen"};
+  const std::string all = "\"common\" OR \"half\" OR \"rare\" OR \"tenth\" OR \"unseen\"";
+  // A small base, or no sample: everything.
+  EXPECT_EQ(PlanMatch(terms, &sample, 1000, 8000), all);
+  EXPECT_EQ(PlanMatch(terms, nullptr, 1000000, 8000), all);
+  // 100k chunks: unseen 0, rare 2k, tenth 10k, half 50k, common 100k postings.
+  EXPECT_EQ(PlanMatch(terms, &sample, 100000, 13000), "\"rare\" OR \"tenth\" OR \"unseen\"");
+  // Fewer than two fit: the two rarest of the rest must both be there.
+  EXPECT_EQ(PlanMatch({"common", "half", "tenth"}, &sample, 100000, 100),
+            "(\"tenth\" AND \"half\")");  // rarest first
+  EXPECT_EQ(PlanMatch({"common", "half", "rare"}, &sample, 100000, 5000),
+            "\"rare\" OR (\"half\" AND \"common\")");
+  // One term is what it is.
+  EXPECT_EQ(PlanMatch({"common"}, &sample, 100000, 100), "\"common\"");
 }
 
 }  // namespace

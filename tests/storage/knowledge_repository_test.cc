@@ -139,14 +139,25 @@ TEST_F(KnowledgeRepositoryTest, CompletingADocumentMakesChunksAndFullTextVisible
   EXPECT_EQ(doc->chunks_total, 3);
   EXPECT_EQ(doc->format, "txt");
 
-  // Chinese through trigrams, English words, short CJK terms by substring.
+  // Chinese through bigrams (a phrase of them is a substring; a two-character
+  // word is one token), English words with plurals folded, single characters
+  // by substring.
   auto zh = repo().SearchText("kb_a", "\"大模型\"", {}, 10);
-  ASSERT_TRUE(zh.ok());
+  ASSERT_TRUE(zh.ok()) << zh.status().ToString();
   EXPECT_EQ(HitIds(*zh), std::vector<int64_t>{chunks[0].id});
-  auto en = repo().SearchText("kb_a", "\"vector\" OR \"embeddings\"", {}, 10);
+  EXPECT_EQ(HitIds(*repo().SearchText("kb_a", "\"周年\"", {}, 10)),
+            std::vector<int64_t>{chunks[2].id});
+  auto en = repo().SearchText("kb_a", "\"vectors\" OR \"embedding\"", {}, 10);
   EXPECT_EQ(HitIds(*en), std::vector<int64_t>{chunks[1].id});
-  auto two = repo().SearchText("kb_a", "", {"周年"}, 10);
-  EXPECT_EQ(HitIds(*two), std::vector<int64_t>{chunks[2].id});
+  EXPECT_TRUE(repo().SearchText("kb_a", "\"vect\"", {}, 10)->empty());  // words, not substrings
+  auto one = repo().SearchText("kb_a", "", {"考"}, 10);
+  EXPECT_EQ(HitIds(*one), std::vector<int64_t>{chunks[2].id});
+  // A sample of the base's texts (the term statistics).
+  auto sample = repo().SampleChunkTexts("kb_a", 2);
+  ASSERT_TRUE(sample.ok());
+  EXPECT_EQ(sample->size(), 2u);
+  EXPECT_EQ(repo().SampleChunkTexts("kb_a", 10)->size(), 3u);
+  EXPECT_TRUE(repo().SampleChunkTexts("kb_b", 10)->empty());
   // Another base sees nothing of it.
   EXPECT_TRUE(repo().SearchText("kb_b", "\"大模型\"", {}, 10)->empty());
 

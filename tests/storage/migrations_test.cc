@@ -218,5 +218,40 @@ TEST(MigrationsTest, FailingMigrationLeavesPreviousVersion) {
   EXPECT_TRUE(conn->autocommit());
 }
 
+// Migration 3 replaces the trigram full-text index of version 2 with the
+// kiln_cjk one, rebuilt from the chunks already stored.
+TEST(MigrationsTest, FullTextIndexOfVersion2IsRebuiltWithTheNewTokenizer) {
+  TempDir dir;
+  {
+    std::unique_ptr<Connection> conn = RawOpen(OptionsFor(dir).path);
+    ASSERT_NE(conn, nullptr);
+    ASSERT_EQ(*internal::ApplyMigrations(*conn, internal::KnownMigrations().first(2)), 2);
+    ASSERT_TRUE(conn->Exec(R"sql(
+      INSERT INTO workspaces VALUES ('ws_1', 1);
+      INSERT INTO knowledge_bases (id, workspace_id, name, created_at, updated_at)
+        VALUES ('kb_1', 'ws_1', 'old', 1, 1);
+      INSERT INTO documents (id, knowledge_id, name, source, bytes, sha256, status,
+                             created_at, updated_at)
+        VALUES ('doc_1', 'kb_1', 'a.txt', 'text', 3, '', 'ready', 1, 1);
+      INSERT INTO chunks (knowledge_id, document_id, position, text, tokens, embedding)
+        VALUES ('kb_1', 'doc_1', 0, '价格战开始了。Kettles boil water.', 5, x'');
+    )sql").ok());
+  }
+  std::unique_ptr<Store> store = OpenOrDie(OptionsFor(dir));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schema_version(), 3);
+  // Two-character words and folded plurals: neither works with trigrams.
+  for (const char* match : {"\"价格\"", "\"kettle\"", "\"kettles\"", "\"战开始\""}) {
+    auto hits = store->knowledge().SearchText("kb_1", match, {}, 5);
+    ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+    EXPECT_EQ(hits->size(), 1u) << match;
+  }
+  // The base's chunk count is carried over, and kept by the new triggers.
+  EXPECT_EQ(store->knowledge().GetBase("ws_1", "kb_1")->chunk_count, 1);
+  ASSERT_TRUE(store->knowledge().DeleteDocument("ws_1", "kb_1", "doc_1").ok());
+  EXPECT_TRUE(store->knowledge().SearchText("kb_1", "\"价格\"", {}, 5)->empty());
+  EXPECT_EQ(store->knowledge().GetBase("ws_1", "kb_1")->chunk_count, 0);
+}
+
 }  // namespace
 }  // namespace kiln::storage
