@@ -146,7 +146,11 @@ std::string AddressToString(const struct sockaddr* addr) {
 bool AddressAllowed(const struct sockaddr* addr, bool allow_private) {
   internal::AddressKind kind = internal::ClassifyAddress(addr);
   if (kind == internal::AddressKind::kNotIp) return false;
-  return allow_private || kind == internal::AddressKind::kPublic;
+  if (kind == internal::AddressKind::kPublic) return true;
+  const std::string text = internal::AddressToString(addr);
+  const bool metadata = text == "169.254.169.254" || text == "::ffff:169.254.169.254" ||
+                        text == "fd00:ec2::254";
+  return allow_private && !metadata;
 }
 
 }  // namespace kiln::plugins

@@ -2,6 +2,7 @@
 #include "plugins/net/http_fetch.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -91,14 +92,26 @@ std::string SerializeRequest(const Url& url, const Request& request) {
 // The guard: every address the name resolved to must be allowed. A name that
 // mixes public and private answers is refused outright rather than trimmed
 // to its public part, since that mix is what DNS rebinding looks like.
+bool Allowlisted(const Url& url, const std::string& address, const FetchOptions& options) {
+  const std::string port = ":" + std::to_string(url.port);
+  const bool v6 = address.find(':') != std::string::npos;
+  for (const std::string& entry : options.allow) {
+    if (entry == url.host + port || entry == "[" + url.host + "]" + port) return true;
+    if (entry == (v6 ? "[" + address + "]" : address) + port) return true;
+  }
+  return false;
+}
+
 Status CheckAddresses(const Url& url, const std::vector<ResolvedAddress>& addresses,
                       const FetchOptions& options, const AddressFilter& filter) {
   for (const ResolvedAddress& address : addresses) {
-    if (!AddressAllowed(address.get(), options.allow_private)) {
+    if (!AddressAllowed(address.get(), options.allow_private) &&
+        !Allowlisted(url, AddressToString(address.get()), options)) {
       return PermissionDenied("the address " + AddressToString(address.get()) + " of " + url.host +
                               " is " +
                               std::string(AddressKindName(ClassifyAddress(address.get()))) +
-                              ": outbound requests to private networks are not allowed");
+                              ": outbound requests to private networks are not allowed (an operator can "
+                              "allow host:port with KILN_OUTBOUND_ALLOW)");
     }
     if (filter && !filter(address.get())) {
       return PermissionDenied("the address " + AddressToString(address.get()) + " of " + url.host +
@@ -212,6 +225,36 @@ Result<FetchResponse> HttpFetchFiltered(std::string_view url_text, const FetchOp
 
 Result<FetchResponse> HttpFetch(std::string_view url, const FetchOptions& options) {
   return internal::HttpFetchFiltered(url, options, nullptr);
+}
+
+Result<std::vector<std::string>> ParseOutboundAllow(std::string_view list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string entry;
+    for (char c : list.substr(start, comma - start)) {
+      if (c == ' ' || c == '\t') continue;
+      entry += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    start = comma + 1;
+    if (entry.empty()) continue;
+    const size_t colon = entry.rfind(':');
+    const std::string host = colon == std::string::npos ? "" : entry.substr(0, colon);
+    const std::string port = colon == std::string::npos ? "" : entry.substr(colon + 1);
+    int value = 0;
+    bool digits = !port.empty() && port.size() <= 5;
+    for (char c : port) digits = digits && c >= '0' && c <= '9';
+    if (digits) value = std::stoi(port);
+    if (host.empty() || !digits || value < 1 || value > 65535 ||
+        (host.find(':') != std::string::npos && (host.front() != '[' || host.back() != ']'))) {
+      return InvalidArgument("outbound allowlist entry '" + entry +
+                             "' is not host:port (IPv6 as [addr]:port)");
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
 }
 
 }  // namespace kiln::plugins

@@ -41,9 +41,20 @@ struct FetchOptions {
   // response is returned as it is.
   int max_redirects = 5;
   // Tests and explicit operator opt-in only: allow loopback, private,
-  // link-local and other non-public addresses.
+  // link-local and other non-public addresses (the cloud metadata addresses
+  // stay refused unless `allow` names them).
   bool allow_private = false;
+  // The operator's allowlist: "host:port" entries (a host name as written in
+  // URLs, or an IP address; IPv6 in brackets) that may be contacted whatever
+  // their addresses are. Checked per hop, so a redirect to an address that
+  // is not listed is refused. From the config file or KILN_OUTBOUND_ALLOW,
+  // read by app/ (ParseOutboundAllow).
+  std::vector<std::string> allow;
 };
+
+// Parses "host:port,host:port,..." (spaces ignored) into FetchOptions::allow
+// entries, lower-cased; InvalidArgument for an entry without a port 1-65535.
+Result<std::vector<std::string>> ParseOutboundAllow(std::string_view list);
 
 struct FetchResponse {
   int status = 0;
@@ -76,7 +87,9 @@ Result<Url> ParseUrl(std::string_view url);
 // 240/4, carrier-grade NAT (100.64/10), documentation and benchmarking
 // ranges, IETF protocol assignments, and IPv6 outside 2000::/3. IPv6 forms
 // that carry an IPv4 address (mapped ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4
-// 2002::/16) are judged by that address. Non-IP families are always refused.
+// 2002::/16) are judged by that address. Non-IP families are always refused,
+// and so are the cloud metadata addresses (169.254.169.254, fd00:ec2::254)
+// even with allow_private: only an allowlist entry reaches them.
 bool AddressAllowed(const struct sockaddr* addr, bool allow_private);
 
 // Blocking HTTP/1.1 fetch (see the file comment for the guard). TLS verifies

@@ -100,8 +100,21 @@ TEST(AddressAllowed, Table) {
     EXPECT_EQ(internal::ClassifyAddress(Raw(s)), c.kind)
         << c.address << " is " << internal::AddressKindName(internal::ClassifyAddress(Raw(s)));
     EXPECT_EQ(AddressAllowed(Raw(s), false), c.kind == AddressKind::kPublic) << c.address;
-    EXPECT_TRUE(AddressAllowed(Raw(s), true)) << c.address;
+    const bool metadata = c.address == "169.254.169.254" || c.address == "::ffff:169.254.169.254";
+    EXPECT_EQ(AddressAllowed(Raw(s), true), !metadata) << c.address;
   }
+}
+
+// The cloud metadata service hands out credentials: allow_private (a test or
+// operator convenience) never reaches it; only an allowlist entry does.
+TEST(AddressAllowed, MetadataAddressesStayRefusedWithAllowPrivate) {
+  for (const char* text : {"169.254.169.254", "::ffff:169.254.169.254", "fd00:ec2::254"}) {
+    sockaddr_storage s = Address(text);
+    EXPECT_FALSE(AddressAllowed(Raw(s), true)) << text;
+    EXPECT_FALSE(AddressAllowed(Raw(s), false)) << text;
+  }
+  sockaddr_storage other = Address("169.254.0.1");
+  EXPECT_TRUE(AddressAllowed(Raw(other), true));
 }
 
 TEST(AddressAllowed, NonIpNeverAllowed) {

@@ -196,7 +196,7 @@ TEST(HttpFetch, PrivateAddressRefusedBeforeConnecting) {
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(r.status().message(),
             "the address 127.0.0.1 of 127.0.0.1 is loopback: outbound requests to private "
-            "networks are not allowed");
+            "networks are not allowed (an operator can allow host:port with KILN_OUTBOUND_ALLOW)");
   auto by_name = HttpFetch("http://localhost:" + std::to_string(server.port()) + "/", options);
   EXPECT_EQ(by_name.status().code(), StatusCode::kPermissionDenied);
   auto mapped =
@@ -205,6 +205,42 @@ TEST(HttpFetch, PrivateAddressRefusedBeforeConnecting) {
   // Had any refused fetch connected, this one would be the server's second.
   ASSERT_TRUE(HttpFetch(server.Url("/"), Private()).ok());
   EXPECT_EQ(server.connections(), 1);
+}
+
+TEST(HttpFetch, AllowlistAdmitsExactlyTheHostAndPortNamed) {
+  TestHttpServer server, other;
+  server.RouteFixed("/", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  other.RouteFixed("/", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno");
+  const std::string port = std::to_string(server.port());
+  FetchOptions options;  // no allow_private
+  options.allow = {"127.0.0.1:" + port};
+  auto r = HttpFetch(server.Url("/"), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "ok");
+  // By name: the entry names the address, which is what "localhost" resolves to.
+  EXPECT_TRUE(HttpFetch("http://localhost:" + port + "/", options).ok());
+  options.allow = {"localhost:" + port};
+  EXPECT_TRUE(HttpFetch("http://localhost:" + port + "/", options).ok());
+  // Another port of the same host is not listed.
+  EXPECT_EQ(HttpFetch(other.Url("/"), options).status().code(), StatusCode::kPermissionDenied);
+  options.allow = {"127.0.0.1:" + std::to_string(other.port())};
+  EXPECT_EQ(HttpFetch(server.Url("/"), options).status().code(), StatusCode::kPermissionDenied);
+  // A listed host that redirects to an unlisted one is refused at the hop.
+  server.RouteFixed("/hop", Redirect(302, other.Url("/")));
+  options.allow = {"127.0.0.1:" + port};
+  EXPECT_EQ(HttpFetch(server.Url("/hop"), options).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(other.connections(), 0);
+}
+
+TEST(HttpFetch, ParseOutboundAllow) {
+  auto ok = ParseOutboundAllow(" 127.0.0.1:8080, Example.COM:443 ,[::1]:9000,,");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(*ok, (std::vector<std::string>{"127.0.0.1:8080", "example.com:443", "[::1]:9000"}));
+  EXPECT_TRUE(ParseOutboundAllow("")->empty());
+  for (const char* bad : {"localhost", "host:0", "host:65536", ":80", "host:8x", "::1:80"}) {
+    EXPECT_EQ(ParseOutboundAllow(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
 }
 
 TEST(HttpFetch, RedirectTargetsAreCheckedAgain) {
