@@ -114,6 +114,8 @@ Result<BotConfig> ParseConfig(const json& in) {
   KILN_RETURN_IF_ERROR(ReadBool(in, "follow_up", "", &config.follow_up));
   KILN_RETURN_IF_ERROR(ReadBool(in, "inject_current_time", "", &config.inject_current_time));
   KILN_RETURN_IF_ERROR(ReadBool(in, "guard_prompt", "", &config.guard_prompt));
+  KILN_RETURN_IF_ERROR(ReadString(in, "no_hit_reply", "", &config.no_hit_reply));
+  KILN_RETURN_IF_ERROR(ReadInt(in, "max_tool_steps", "", &config.max_tool_steps));
   return config;
 }
 
@@ -206,7 +208,9 @@ json BotConfigToJson(const BotConfig& config) {
               {"history_turns", config.history_turns},
               {"follow_up", config.follow_up},
               {"inject_current_time", config.inject_current_time},
-              {"guard_prompt", config.guard_prompt}};
+              {"guard_prompt", config.guard_prompt},
+              {"no_hit_reply", config.no_hit_reply},
+              {"max_tool_steps", config.max_tool_steps}};
 }
 
 Result<BotConfig> BotConfigFromJson(const json& in) {

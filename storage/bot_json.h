@@ -6,7 +6,8 @@
 //    "opening_message": ..., "suggested_questions": [...],
 //    "variables": [{"name", "description", "default"}], "knowledge_ids": [...],
 //    "plugin_ids": [...], "history_turns": n, "follow_up": bool,
-//    "inject_current_time": bool, "guard_prompt": bool}
+//    "inject_current_time": bool, "guard_prompt": bool, "no_hit_reply": ...,
+//    "max_tool_steps": n}
 #pragma once
 
 #include <nlohmann/json.hpp>

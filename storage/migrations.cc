@@ -170,10 +170,75 @@ CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
 END;
 )sql";
 
+// The agent: two more bot settings, plugins, conversations with their
+// messages, and long-term memory per bot and end user. Bots made with the
+// first default model name get the name the server serves it under.
+constexpr const char* kMigration4 = R"sql(
+ALTER TABLE bots ADD COLUMN no_hit_reply TEXT NOT NULL DEFAULT '';
+ALTER TABLE bots ADD COLUMN max_tool_steps INTEGER NOT NULL DEFAULT 3
+  CHECK (max_tool_steps BETWEEN 0 AND 10);
+UPDATE bots SET model = 'smollm2' WHERE model = 'smollm2-135m-instruct';
+
+CREATE TABLE plugins (
+  id           TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  kind         TEXT NOT NULL CHECK (kind IN ('builtin', 'openapi', 'mcp')),
+  name         TEXT NOT NULL,
+  description  TEXT NOT NULL DEFAULT '',
+  config       TEXT NOT NULL DEFAULT '{}'
+               CHECK (json_valid(config) AND json_type(config) = 'object'),
+  secrets      TEXT NOT NULL DEFAULT '{}'
+               CHECK (json_valid(secrets) AND json_type(secrets) = 'object'),
+  tools        TEXT NOT NULL DEFAULT '[]'
+               CHECK (json_valid(tools) AND json_type(tools) = 'array'),
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  UNIQUE (workspace_id, name)
+) STRICT;
+CREATE INDEX plugins_workspace_id_id ON plugins (workspace_id, id);
+
+CREATE TABLE conversations (
+  id           TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  bot_id       TEXT NOT NULL REFERENCES bots (id) ON DELETE CASCADE,
+  user_id      TEXT NOT NULL DEFAULT '',
+  source       TEXT NOT NULL DEFAULT 'api'
+               CHECK (source IN ('api', 'preview', 'openai', 'channel')),
+  draft        INTEGER NOT NULL DEFAULT 0 CHECK (draft IN (0, 1)),
+  title        TEXT NOT NULL DEFAULT '',
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX conversations_workspace_id_id ON conversations (workspace_id, id);
+CREATE INDEX conversations_bot_id_id ON conversations (bot_id, id);
+
+CREATE TABLE messages (
+  id              TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  seq             INTEGER NOT NULL CHECK (seq >= 1),
+  role            TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+  content         TEXT NOT NULL,
+  trace           TEXT NOT NULL DEFAULT '{}'
+                  CHECK (json_valid(trace) AND json_type(trace) = 'object'),
+  created_at      INTEGER NOT NULL,
+  UNIQUE (conversation_id, seq)
+) STRICT;
+
+CREATE TABLE memories (
+  bot_id     TEXT NOT NULL REFERENCES bots (id) ON DELETE CASCADE,
+  user_id    TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (bot_id, user_id, name)
+) STRICT;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
+    {4, kMigration4},
 };
 
 Status ApplyOne(Connection& db, const Migration& migration) {

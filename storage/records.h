@@ -32,7 +32,7 @@ struct BotConfig {
   std::string description;
   std::string avatar_url;
   std::string persona;                          // the instructions; may use {{variable}}
-  std::string model = "smollm2-135m-instruct";  // name of a loaded model
+  std::string model = "smollm2";  // name of a loaded model
   ModelParams model_params;
   std::string opening_message;
   std::vector<std::string> suggested_questions;
@@ -43,6 +43,10 @@ struct BotConfig {
   bool follow_up = false;  // suggest follow-up questions after each answer
   bool inject_current_time = false;
   bool guard_prompt = false;  // refuse to reveal the persona
+  // What the bot says when its knowledge has nothing above the minimum
+  // score ("" = the built-in sentence in the user's language).
+  std::string no_hit_reply;
+  int max_tool_steps = 3;  // tool calls per turn before it must answer, [0, 10]
   bool operator==(const BotConfig&) const = default;
 };
 

@@ -16,6 +16,7 @@ enum BotColumn {
   kId, kWorkspaceId, kName, kDescription, kAvatarUrl, kPersona, kModel, kModelParams,
   kOpeningMessage, kSuggestedQuestions, kVariables, kKnowledgeIds, kPluginIds, kHistoryTurns,
   kFollowUp, kInjectCurrentTime, kGuardPrompt, kRevision, kLatestVersion, kCreatedAt, kUpdatedAt,
+  kNoHitReply, kMaxToolSteps,
 };
 // clang-format on
 
@@ -65,6 +66,10 @@ void BindBotConfig(Statement& stmt, int first_index, const BotConfig& config) {
   static_assert(kBotConfigColumnCount == 15);
 }
 
+void BindBotConfigTail(Statement& stmt, int first_index, const BotConfig& config) {
+  stmt.BindText(first_index, config.no_hit_reply).BindInt64(first_index + 1, config.max_tool_steps);
+}
+
 Result<Bot> ReadBotRow(const Statement& stmt) {
   Bot bot;
   bot.id = stmt.ColumnString(kId);
@@ -90,6 +95,8 @@ Result<Bot> ReadBotRow(const Statement& stmt) {
   c.follow_up = stmt.ColumnInt64(kFollowUp) != 0;
   c.inject_current_time = stmt.ColumnInt64(kInjectCurrentTime) != 0;
   c.guard_prompt = stmt.ColumnInt64(kGuardPrompt) != 0;
+  c.no_hit_reply = stmt.ColumnString(kNoHitReply);
+  c.max_tool_steps = static_cast<int>(stmt.ColumnInt64(kMaxToolSteps));
   bot.revision = stmt.ColumnInt64(kRevision);
   bot.latest_version = static_cast<int>(stmt.ColumnInt64(kLatestVersion));
   bot.created_at = stmt.ColumnInt64(kCreatedAt);

@@ -10,25 +10,28 @@ namespace kiln::storage::internal {
 namespace {
 
 // Parameters: ?1 id, ?2 workspace_id, ?3..?17 config, ?18 revision,
-// ?19 latest_version, ?20 created_at, ?21 updated_at.
+// ?19 latest_version, ?20 created_at, ?21 updated_at, ?22..?23 the config's
+// tail (BindBotConfigTail).
 const std::string& InsertSql() {
   static const std::string sql = [] {
     std::string text = "INSERT INTO bots (" + std::string(kBotColumns) + ") VALUES (?1";
-    for (int i = 2; i <= 21; ++i) text += ", ?" + std::to_string(i);
+    for (int i = 2; i <= 23; ++i) text += ", ?" + std::to_string(i);
     return text + ")";
   }();
   return sql;
 }
 
 // Parameters: ?1 id, ?2 workspace_id, ?3..?17 config (BindBotConfig's
-// order), ?18 updated_at, ?19 the revision the caller read. RETURNING hands
+// order), ?18 updated_at, ?19 the revision the caller read, ?20..?21 the
+// config's tail. RETURNING hands
 // back the stored row, saving a second query on the common path.
 const std::string& UpdateSql() {
   static const std::string sql =
       "UPDATE bots SET name = ?3, description = ?4, avatar_url = ?5, persona = ?6, model = ?7, "
       "model_params = ?8, opening_message = ?9, suggested_questions = ?10, variables = ?11, "
       "knowledge_ids = ?12, plugin_ids = ?13, history_turns = ?14, follow_up = ?15, "
-      "inject_current_time = ?16, guard_prompt = ?17, updated_at = ?18, "
+      "inject_current_time = ?16, guard_prompt = ?17, updated_at = ?18, no_hit_reply = ?20, "
+      "max_tool_steps = ?21, "
       "revision = revision + 1 "
       "WHERE id = ?1 AND workspace_id = ?2 AND revision = ?19 RETURNING " +
       std::string(kBotColumns);
@@ -67,6 +70,7 @@ Status SqliteBotRepository::Create(const Bot& bot) {
       .BindInt64(19, 0)
       .BindInt64(20, bot.created_at)
       .BindInt64(21, bot.updated_at);
+  BindBotConfigTail(stmt, 22, bot.config);
   Status status = stmt.Run();
   switch (status.code()) {
     case StatusCode::kAlreadyExists:
@@ -124,6 +128,7 @@ Result<Bot> SqliteBotRepository::UpdateLocked(Connection& writer, const Bot& bot
     stmt.BindText(1, bot.id).BindText(2, bot.workspace_id);
     BindBotConfig(stmt, 3, bot.config);
     stmt.BindInt64(18, bot.updated_at).BindInt64(19, bot.revision);
+    BindBotConfigTail(stmt, 20, bot.config);
     KILN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (row) {
       Result<Bot> stored = ReadBotRow(stmt);

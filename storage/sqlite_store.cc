@@ -11,11 +11,20 @@ namespace {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<internal::Database> db)
-      : db_(std::move(db)), bots_(db_.get()), keys_(db_.get()), knowledge_(db_.get()) {}
+      : db_(std::move(db)),
+        bots_(db_.get()),
+        keys_(db_.get()),
+        knowledge_(db_.get()),
+        conversations_(db_.get()),
+        memories_(db_.get()),
+        plugins_(db_.get()) {}
 
   BotRepository& bots() override { return bots_; }
   KeyRepository& keys() override { return keys_; }
   KnowledgeRepository& knowledge() override { return knowledge_; }
+  ConversationRepository& conversations() override { return conversations_; }
+  MemoryRepository& memories() override { return memories_; }
+  PluginRepository& plugins() override { return plugins_; }
   int schema_version() const override { return db_->schema_version(); }
 
  private:
@@ -24,6 +33,9 @@ class SqliteStore final : public Store {
   internal::SqliteBotRepository bots_;
   internal::SqliteKeyRepository keys_;
   internal::SqliteKnowledgeRepository knowledge_;
+  internal::SqliteConversationRepository conversations_;
+  internal::SqliteMemoryRepository memories_;
+  internal::SqlitePluginRepository plugins_;
 };
 
 }  // namespace

@@ -16,7 +16,9 @@
 
 #include "base/result.h"
 #include "base/status.h"
+#include "storage/conversations.h"
 #include "storage/knowledge.h"
+#include "storage/plugins.h"
 #include "storage/records.h"
 
 namespace kiln::storage {
@@ -80,6 +82,9 @@ class Store {
   virtual BotRepository& bots() = 0;
   virtual KeyRepository& keys() = 0;
   virtual KnowledgeRepository& knowledge() = 0;
+  virtual ConversationRepository& conversations() = 0;
+  virtual MemoryRepository& memories() = 0;
+  virtual PluginRepository& plugins() = 0;
   // The schema version the store is at (after migrations).
   virtual int schema_version() const = 0;
 };

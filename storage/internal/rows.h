@@ -18,13 +18,17 @@ inline constexpr std::string_view kBotColumns =
     "id, workspace_id, name, description, avatar_url, persona, model, model_params, "
     "opening_message, suggested_questions, variables, knowledge_ids, plugin_ids, "
     "history_turns, follow_up, inject_current_time, guard_prompt, revision, latest_version, "
-    "created_at, updated_at";
-// The 15 config columns (name .. guard_prompt) that BindBotConfig fills.
+    "created_at, updated_at, no_hit_reply, max_tool_steps";
+// The 15 config columns (name .. guard_prompt) that BindBotConfig fills; the
+// config's later columns (no_hit_reply, max_tool_steps, added by migration 4
+// at the end of the row) are bound by BindBotConfigTail.
 inline constexpr int kBotConfigColumnCount = 15;
 
 // Binds config's fields to parameters first_index .. first_index + 14, in
 // kBotColumns' order from `name`.
 void BindBotConfig(Statement& stmt, int first_index, const BotConfig& config);
+// Binds no_hit_reply and max_tool_steps to first_index and first_index + 1.
+void BindBotConfigTail(Statement& stmt, int first_index, const BotConfig& config);
 // Reads a row selected with kBotColumns. Corruption when a JSON column does
 // not parse into its field.
 Result<Bot> ReadBotRow(const Statement& stmt);

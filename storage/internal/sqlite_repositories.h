@@ -4,7 +4,9 @@
 // take a pooled reader connection, writes the single writer (sqlite_db.h).
 #pragma once
 
+#include "storage/conversations.h"
 #include "storage/internal/sqlite_db.h"
+#include "storage/plugins.h"
 #include "storage/store.h"
 
 namespace kiln::storage::internal {
@@ -100,6 +102,55 @@ class SqliteKnowledgeRepository final : public KnowledgeRepository {
                                           int limit) override;
   Result<std::vector<std::string>> SampleChunkTexts(std::string_view knowledge_id,
                                                     int n) override;
+
+ private:
+  Database* db_;
+};
+
+class SqliteConversationRepository final : public ConversationRepository {
+ public:
+  explicit SqliteConversationRepository(Database* db) : db_(db) {}
+
+  Status Create(const Conversation& conversation) override;
+  Result<Conversation> Get(std::string_view workspace_id, std::string_view id) override;
+  Result<Page<Conversation>> List(std::string_view workspace_id, std::string_view bot_id,
+                                  std::string_view user_id, const ListOptions& options) override;
+  Status Delete(std::string_view workspace_id, std::string_view id) override;
+  Status AppendMessages(std::string_view workspace_id, std::string_view conversation_id,
+                        std::vector<Message>& messages, int64_t now) override;
+  Result<Page<Message>> ListMessages(std::string_view workspace_id,
+                                     std::string_view conversation_id,
+                                     const ListOptions& options) override;
+  Result<std::vector<Message>> RecentMessages(std::string_view conversation_id, int n) override;
+
+ private:
+  Database* db_;
+};
+
+class SqliteMemoryRepository final : public MemoryRepository {
+ public:
+  explicit SqliteMemoryRepository(Database* db) : db_(db) {}
+
+  Result<std::map<std::string, std::string>> Get(std::string_view bot_id,
+                                                 std::string_view user_id) override;
+  Status Set(std::string_view bot_id, std::string_view user_id, std::string_view name,
+             std::string_view value, int64_t now, int max_entries = 100) override;
+  Status Erase(std::string_view bot_id, std::string_view user_id, std::string_view name) override;
+
+ private:
+  Database* db_;
+};
+
+class SqlitePluginRepository final : public PluginRepository {
+ public:
+  explicit SqlitePluginRepository(Database* db) : db_(db) {}
+
+  Status Create(const Plugin& plugin) override;
+  Result<Plugin> Get(std::string_view workspace_id, std::string_view id) override;
+  Result<Page<Plugin>> List(std::string_view workspace_id, const ListOptions& options) override;
+  Result<Plugin> Modify(std::string_view workspace_id, std::string_view id,
+                        const std::function<Status(Plugin&)>& mutate) override;
+  Status Delete(std::string_view workspace_id, std::string_view id) override;
 
  private:
   Database* db_;

@@ -27,6 +27,8 @@ BotConfig FullConfig() {
   config.follow_up = true;
   config.inject_current_time = true;
   config.guard_prompt = true;
+  config.no_hit_reply = "资料里没有找到。";
+  config.max_tool_steps = 5;
   return config;
 }
 
@@ -48,7 +50,9 @@ TEST(BotJsonTest, FullConfigRoundTripsThroughText) {
 
 TEST(BotJsonTest, ToJsonUsesApiFieldNames) {
   json out = BotConfigToJson(FullConfig());
-  EXPECT_EQ(out.size(), 15u);
+  EXPECT_EQ(out.size(), 17u);
+  EXPECT_EQ(out["no_hit_reply"], "资料里没有找到。");
+  EXPECT_EQ(out["max_tool_steps"], 5);
   EXPECT_EQ(out["variables"][0]["default"], "川菜");
   EXPECT_FALSE(out["variables"][0].contains("default_value"));
   EXPECT_EQ(out["model_params"]["top_k"], 7);
@@ -139,7 +143,9 @@ INSTANTIATE_TEST_SUITE_P(
         WrongTypeCase{R"({"history_turns": "10"})", "history_turns"},
         WrongTypeCase{R"({"follow_up": 1})", "follow_up"},
         WrongTypeCase{R"({"inject_current_time": "yes"})", "inject_current_time"},
-        WrongTypeCase{R"({"guard_prompt": {}})", "guard_prompt"}));
+        WrongTypeCase{R"({"guard_prompt": {}})", "guard_prompt"},
+        WrongTypeCase{R"({"no_hit_reply": 3})", "no_hit_reply"},
+        WrongTypeCase{R"({"max_tool_steps": "3"})", "max_tool_steps"}));
 
 }  // namespace
 }  // namespace kiln::storage

@@ -71,6 +71,8 @@ json ConfigProperties() {
       {"follow_up", {{"type", "boolean"}}},
       {"inject_current_time", {{"type", "boolean"}}},
       {"guard_prompt", {{"type", "boolean"}}},
+      {"no_hit_reply", Text(2000)},
+      {"max_tool_steps", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10}}},
   };
 }
 
