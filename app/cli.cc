@@ -140,6 +140,18 @@ FlagTable ServeFlags(ServeOptions& s) {
           s.allow_private_fetch = true;
           return Status::OK();
         }}},
+      {"--tool-timeout-ms",
+       {true,
+        [&](const std::string& v) -> Status {
+          KILN_ASSIGN_OR_RETURN(s.tool_timeout_ms, ParseInt("--tool-timeout-ms", v, 100, 600000));
+          return Status::OK();
+        }}},
+      {"--outbound-allow",
+       {true,
+        [&](const std::string& v) -> Status {
+          s.outbound_allow = v;
+          return Status::OK();
+        }}},
   };
 }
 
@@ -257,6 +269,7 @@ std::string HelpText() {
          "             [--log-level L] [--port-file F] [--model NAME=PATH ...] [--no-models]\n"
          "             [--kv-budget-mb M] [--max-running N] [--max-queue N] [--ctx N]\n"
          "             [--upload-limit-mb M] [--knowledge-workers N] [--allow-private-fetch]\n"
+         "             [--outbound-allow HOST:PORT,...] [--tool-timeout-ms MS]\n"
          "  kiln chat [--model PATH] [--system TEXT] [sampling options]\n"
          "  kiln generate [--model PATH] --prompt TEXT [--chat] [sampling options]\n"
          "  kiln embed [--model PATH] [--text TEXT ...]   (no --text: one text per stdin line)\n"
@@ -280,7 +293,10 @@ std::string HelpText() {
          "  --ctx N          context per sequence in tokens (default 4096)\n"
          "  --upload-limit-mb M  largest knowledge upload (default 64)\n"
          "  --knowledge-workers N  threads reading knowledge documents (default 1)\n"
-         "  --allow-private-fetch  let documents be fetched from loopback/private addresses\n"
+         "  --allow-private-fetch  let documents and plugins reach loopback/private addresses\n"
+         "  --outbound-allow L     hosts (host:port,...) plugins and fetches may always reach\n"
+         "                   (also KILN_OUTBOUND_ALLOW)\n"
+         "  --tool-timeout-ms MS   one tool call of a bot (default 15000)\n"
          "\n"
          "Model options (chat, generate, embed):\n"
          "  --model PATH     a GGUF file (default: SmolLM2-135M-Instruct, or all-MiniLM-L6-v2\n"

@@ -30,6 +30,11 @@ struct ServeOptions {
   // Lets documents be fetched from loopback and private addresses (tests, or
   // an operator who means it); off, such URLs are refused.
   bool allow_private_fetch = false;
+  // The operator's outbound allowlist ("host:port,..."): hosts every plugin
+  // call and document fetch may reach even when they are private. Also read
+  // from KILN_OUTBOUND_ALLOW (both are used).
+  std::string outbound_allow;
+  int64_t tool_timeout_ms = 15000;  // one plugin tool call, within a bot's turn
 };
 
 // generate, chat and embed.

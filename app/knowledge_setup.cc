@@ -50,10 +50,9 @@ std::map<std::string, std::unique_ptr<rag::Embedder>> MakeEmbedders(
 }
 
 std::function<Result<rag::FetchedDocument>(const std::string&, size_t)> MakeFetcher(
-    bool allow_private) {
-  return [allow_private](const std::string& url, size_t max_bytes) -> Result<rag::FetchedDocument> {
-    plugins::FetchOptions options;
-    options.allow_private = allow_private;
+    const plugins::FetchOptions& guard) {
+  return [guard](const std::string& url, size_t max_bytes) -> Result<rag::FetchedDocument> {
+    plugins::FetchOptions options = guard;
     options.max_response_bytes = max_bytes;
     options.timeout_ms = 30000;
     KILN_ASSIGN_OR_RETURN(plugins::FetchResponse r, plugins::HttpFetch(url, options));

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/serve/served_models.h"
+#include "plugins/net/http_fetch.h"
 #include "rag/knowledge_service.h"
 
 namespace kiln::app {
@@ -36,6 +37,6 @@ std::map<std::string, std::unique_ptr<rag::Embedder>> MakeEmbedders(
 // The service's fetch function: http(s) only, no private addresses unless
 // `allow_private`, the document size limit, 30 s.
 std::function<Result<rag::FetchedDocument>(const std::string&, size_t)> MakeFetcher(
-    bool allow_private);
+    const plugins::FetchOptions& guard);
 
 }  // namespace kiln::app

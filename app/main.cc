@@ -12,6 +12,7 @@
 
 #include "app/cli.h"
 #include "app/knowledge_setup.h"
+#include "agent/agent.h"
 #include "app/llm_commands.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -92,6 +93,17 @@ Status Serve(const ServeOptions& options) {
                    << (e->chat() ? " (chat)" : " (embeddings)");
   }
 
+  // The outbound guard every plugin call and document fetch goes through.
+  plugins::FetchOptions guard;
+  guard.allow_private = options.allow_private_fetch;
+  for (const std::string& list :
+       {options.outbound_allow, std::string(std::getenv("KILN_OUTBOUND_ALLOW") != nullptr
+                                                ? std::getenv("KILN_OUTBOUND_ALLOW")
+                                                : "")}) {
+    KILN_ASSIGN_OR_RETURN(std::vector<std::string> entries, plugins::ParseOutboundAllow(list));
+    guard.allow.insert(guard.allow.end(), entries.begin(), entries.end());
+  }
+
   // Knowledge bases, with every embedding model loaded.
   auto embedders = MakeEmbedders(*models);
   std::unique_ptr<rag::KnowledgeService> knowledge;
@@ -105,17 +117,30 @@ Status Serve(const ServeOptions& options) {
     k.default_embedding_model = embedders.begin()->first;
     k.workers = options.knowledge_workers;
     k.max_document_bytes = static_cast<size_t>(options.upload_limit_mb) << 20;
-    k.fetch = MakeFetcher(options.allow_private_fetch);
+    k.fetch = MakeFetcher(guard);
     knowledge = std::make_unique<rag::KnowledgeService>(store.get(), std::move(k));
     KILN_RETURN_IF_ERROR(knowledge->Start());
   } else {
     KILN_LOG(WARNING) << "no embedding model loaded: knowledge bases are unavailable";
   }
 
+  // Bots: the agent runtime over the models, knowledge and plugins.
+  std::unique_ptr<agent::Agent> bots;
+  if (models->entries().size() > 0) {
+    agent::AgentOptions a;
+    a.store = store.get();
+    a.models = models.get();
+    a.knowledge = knowledge.get();
+    a.fetch = guard;
+    a.tool_timeout_ms = options.tool_timeout_ms;
+    bots = std::make_unique<agent::Agent>(std::move(a));
+  }
+
   web::ApiOptions api_options;
   api_options.version = KILN_VERSION;
   api_options.models = models.get();
   api_options.knowledge = knowledge.get();
+  api_options.agent = bots.get();
   api_options.upload_body_limit = static_cast<size_t>(options.upload_limit_mb) << 20;
   web::Api api(store.get(), api_options);
   web::ServerOptions server_options;
@@ -134,6 +159,7 @@ Status Serve(const ServeOptions& options) {
   KILN_LOG(INFO) << "kiln " << KILN_VERSION << " listening on http://" << options.host << ":"
                  << server.port() << " (data: " << options.data_dir << ")";
   server.Wait();
+  bots.reset();  // running turns finish before the models and knowledge go
   if (knowledge != nullptr) knowledge->Stop();
   KILN_LOG(INFO) << "stopped";
   return Status::OK();

@@ -72,7 +72,7 @@ struct SearchRequest {
 struct SearchCandidate {
   int semantic_rank = 0;  // 1-based; 0 = not found by it
   int text_rank = 0;
-  double semantic = 0;  // (1 + cosine) / 2
+  double semantic = 0;  // cosine, clamped to [0, 1]
   double bm25 = 0;
 };
 
@@ -80,7 +80,7 @@ struct SearchHit {
   storage::StoredChunk chunk;
   std::string document_name;
   double score = 0;           // normalised 0..1, what min_score is compared with
-  double semantic_score = 0;  // (1 + cosine) / 2, 0 when not searched or not found
+  double semantic_score = 0;  // cosine clamped to [0, 1]; 0 when not searched or not found
   double text_score = 0;      // bm25 / the best full-text hit's bm25, 0 when not found by it
   double rank_score = 0;      // what ordered the hits (RRF in hybrid mode)
 };

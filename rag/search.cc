@@ -2,7 +2,10 @@
 // bigrams and words) or hybrid (reciprocal rank fusion of both rankings).
 //
 // Scores on the normalised 0..1 scale that min_score is compared with:
-//   semantic   (1 + cosine) / 2 of the query's and the chunk's embeddings;
+//   semantic   the cosine of the query's and the chunk's embeddings, below 0
+//              counted as 0. Not (1 + cosine) / 2: unrelated texts sit near
+//              cosine 0, which that scale puts at 0.5, right at the default
+//              min_score, so nothing would ever be a "no hit";
 //   full-text  bm25 relative to the best full-text hit of the query (min-max
 //              style: bm25 has no absolute scale; the best match is 1);
 //   hybrid     the larger of the two: a chunk either retriever vouches for
@@ -71,7 +74,7 @@ Status KnowledgeService::SemanticCandidates(const storage::KnowledgeBase& kb,
   for (size_t r = 0; r < hits.size(); ++r) {
     SearchCandidate& c = (*candidates)[hits[r].id];
     c.semantic_rank = static_cast<int>(r) + 1;
-    c.semantic = std::clamp((1.0 + hits[r].score) / 2.0, 0.0, 1.0);
+    c.semantic = std::clamp(static_cast<double>(hits[r].score), 0.0, 1.0);
   }
   return Status::OK();
 }

@@ -23,7 +23,7 @@ struct Conversation {
   std::string id;  // "conv_..."
   std::string workspace_id;
   std::string bot_id;
-  std::string user_id;        // the end user: an API caller's "user", a channel's user id
+  std::string user_id;         // the end user: an API caller's "user", a channel's user id
   std::string source = "api";  // "api", "preview", "openai", "channel"
   bool draft = false;          // answered by the bot's draft rather than its published version
   std::string title;           // the first user message, cut short
@@ -35,8 +35,8 @@ struct Conversation {
 struct Message {
   std::string id;  // "msg_..."
   std::string conversation_id;
-  int64_t seq = 0;    // 1, 2, 3, ... within the conversation, assigned by the store
-  std::string role;   // "user" or "assistant"
+  int64_t seq = 0;   // 1, 2, 3, ... within the conversation, assigned by the store
+  std::string role;  // "user" or "assistant"
   std::string content;
   std::string trace = "{}";  // JSON object: knowledge used, tool calls, citations, usage, timing
   int64_t created_at = 0;
@@ -51,8 +51,7 @@ class ConversationRepository {
   // Newest first; `bot_id` empty: every bot's; `user_id` non-empty: only that
   // end user's.
   virtual Result<Page<Conversation>> List(std::string_view workspace_id, std::string_view bot_id,
-                                          std::string_view user_id,
-                                          const ListOptions& options) = 0;
+                                          std::string_view user_id, const ListOptions& options) = 0;
   // Deletes it with its messages.
   virtual Status Delete(std::string_view workspace_id, std::string_view id) = 0;
 

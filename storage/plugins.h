@@ -36,8 +36,7 @@ class PluginRepository {
   virtual Status Create(const Plugin& plugin) = 0;
   virtual Result<Plugin> Get(std::string_view workspace_id, std::string_view id) = 0;
   // Newest first.
-  virtual Result<Page<Plugin>> List(std::string_view workspace_id,
-                                    const ListOptions& options) = 0;
+  virtual Result<Page<Plugin>> List(std::string_view workspace_id, const ListOptions& options) = 0;
   // Reads the plugin, lets `mutate` change it (or refuse), stores it; under the writer.
   virtual Result<Plugin> Modify(std::string_view workspace_id, std::string_view id,
                                 const std::function<Status(Plugin&)>& mutate) = 0;

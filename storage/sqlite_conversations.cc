@@ -72,8 +72,9 @@ Status SqliteConversationRepository::Create(const Conversation& c) {
   KILN_RETURN_IF_ERROR(CheckBotExists(*writer, c.workspace_id, c.bot_id));
   KILN_ASSIGN_OR_RETURN(
       Statement stmt,
-      writer->Prepare("INSERT INTO conversations (id, workspace_id, bot_id, user_id, source, draft, "
-                      "title, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+      writer->Prepare(
+          "INSERT INTO conversations (id, workspace_id, bot_id, user_id, source, draft, "
+          "title, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
   stmt.BindText(1, c.id)
       .BindText(2, c.workspace_id)
       .BindText(3, c.bot_id)
@@ -157,10 +158,9 @@ Status SqliteConversationRepository::AppendMessages(std::string_view workspace_i
     KILN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (row) seq = stmt.ColumnInt64(0);
   }
-  KILN_ASSIGN_OR_RETURN(
-      Statement insert,
-      writer->Prepare("INSERT INTO messages (" + std::string(kMessageColumns) +
-                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  KILN_ASSIGN_OR_RETURN(Statement insert,
+                        writer->Prepare("INSERT INTO messages (" + std::string(kMessageColumns) +
+                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   for (Message& m : messages) {
     m.conversation_id = std::string(conversation_id);
     m.seq = ++seq;
@@ -281,8 +281,11 @@ Status SqliteMemoryRepository::Set(std::string_view bot_id, std::string_view use
       writer->Prepare("INSERT INTO memories (bot_id, user_id, name, value, updated_at) VALUES "
                       "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (bot_id, user_id, name) DO UPDATE SET "
                       "value = excluded.value, updated_at = excluded.updated_at"));
-  stmt.BindText(1, bot_id).BindText(2, user_id).BindText(3, name).BindText(4, value).BindInt64(
-      5, now);
+  stmt.BindText(1, bot_id)
+      .BindText(2, user_id)
+      .BindText(3, name)
+      .BindText(4, value)
+      .BindInt64(5, now);
   Status s = stmt.Run();
   if (s.code() == StatusCode::kFailedPrecondition) {
     return NotFound("bot " + std::string(bot_id) + " not found");

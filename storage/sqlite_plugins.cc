@@ -118,8 +118,8 @@ Result<Plugin> SqlitePluginRepository::Modify(std::string_view workspace_id, std
 
 Status SqlitePluginRepository::Delete(std::string_view workspace_id, std::string_view id) {
   auto writer = db_->LockWriter();
-  KILN_ASSIGN_OR_RETURN(
-      Statement stmt, writer->Prepare("DELETE FROM plugins WHERE id = ?1 AND workspace_id = ?2"));
+  KILN_ASSIGN_OR_RETURN(Statement stmt,
+                        writer->Prepare("DELETE FROM plugins WHERE id = ?1 AND workspace_id = ?2"));
   stmt.BindText(1, id).BindText(2, workspace_id);
   KILN_RETURN_IF_ERROR(stmt.Run());
   return writer->changes() == 0 ? PluginNotFound(id) : Status::OK();

@@ -57,7 +57,9 @@ Api::Api(storage::Store* store, ApiOptions options)
       router_, SystemDeps{&router_, [this] { return metrics_.get(); }, options_.version, started_});
   AddKeyRoutes(router_, store_, &auth_, options_.json_body_limit);
   AddBotRoutes(router_, store_, options_.json_body_limit);
-  AddOpenAiRoutes(router_, options_.models, options_.json_body_limit);
+  AddOpenAiRoutes(router_, options_.models, options_.agent, options_.json_body_limit);
+  AddChatRoutes(router_, options_.agent, store_, options_.json_body_limit);
+  AddPluginRoutes(router_, options_.agent, store_, options_.json_body_limit);
   // A multipart body carries the files plus some framing.
   AddKnowledgeRoutes(router_, options_.knowledge, store_, options_.json_body_limit,
                      options_.upload_body_limit + 64 * 1024);

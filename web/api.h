@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "agent/agent.h"
 #include "engine/serve/served_models.h"
 #include "rag/knowledge_service.h"
 #include "storage/store.h"
@@ -26,6 +27,7 @@ struct ApiOptions {
   size_t json_body_limit = 1 << 20;        // default body limit for JSON routes
   engine::ServedModels* models = nullptr;  // the OpenAI-compatible API's models (borrowed)
   rag::KnowledgeService* knowledge = nullptr;  // knowledge bases (borrowed; null: unavailable)
+  agent::Agent* agent = nullptr;               // bots' chat and plugins (borrowed; null: unavailable)
   size_t upload_body_limit = 64u << 20;        // knowledge document uploads
 };
 

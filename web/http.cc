@@ -34,6 +34,16 @@ void BodyStream::Close() {
   if (wake) wake();
 }
 
+void BodyStream::SetStatus(int status) {
+  std::lock_guard lock(mu_);
+  status_ = status;
+}
+
+int BodyStream::status() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
 bool BodyStream::cancelled() const {
   std::lock_guard lock(mu_);
   return cancelled_;

@@ -42,6 +42,12 @@ class BodyStream {
   bool Write(std::string data);
   // The body is complete.
   void Close();
+  // The response's status, for a Response with `defer_status`: the server
+  // sends its headers only once the first data (or Close) is there, and uses
+  // the last status set before that (a JSON body that turned out to be an
+  // error). Ignored once the headers are out.
+  void SetStatus(int status);
+  int status() const;  // 0: not set
   bool cancelled() const;
   // Called once, on any thread, when the client goes away before Close.
   void OnCancel(std::function<void()> fn);
@@ -60,6 +66,7 @@ class BodyStream {
   mutable std::mutex mu_;
   std::string queued_;
   bool closed_ = false, cancelled_ = false;
+  int status_ = 0;
   std::function<void()> wake_, on_cancel_;
 };
 
@@ -71,6 +78,9 @@ struct Response {
   bool close = false;  // ask the server to close the connection after this response
   // When set, the body comes from here (chunked) and `body` is ignored.
   std::shared_ptr<BodyStream> stream;
+  // With `stream`: hold the headers until the body's first data, so that the
+  // producer may still set the status (BodyStream::SetStatus).
+  bool defer_status = false;
 
   void SetHeader(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

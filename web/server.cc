@@ -230,13 +230,29 @@ class HttpServer::Impl {
       body->Cancel();
       return false;
     };
+    std::string data;
+    BodyStream::State first = BodyStream::State::kWait;
+    if (res.defer_status) {
+      // The status may still change until the body starts.
+      for (;;) {
+        first = body->Take(&data);
+        if (first != BodyStream::State::kWait) break;
+        if (PeerHungUp(conn)) co_return give_up();
+        timer->expires_after(std::chrono::seconds(1));
+        co_await timer->async_wait(kNoThrow);
+      }
+      if (const int status = body->status(); status > 0) {
+        msg.result(static_cast<http::status>(status));
+      }
+    }
     http::response_serializer<http::empty_body> sr{msg};
     conn.stream.expires_after(options_.request_timeout);
     auto [hec, hn] = co_await http::async_write_header(conn.stream, sr, kNoThrow);
     if (hec) co_return give_up();
-    std::string data;
     for (;;) {
-      const BodyStream::State state = body->Take(&data);
+      BodyStream::State state = first;
+      first = BodyStream::State::kWait;
+      if (state == BodyStream::State::kWait) state = body->Take(&data);
       if (state == BodyStream::State::kDone) break;
       if (state == BodyStream::State::kData) {
         conn.stream.expires_after(options_.request_timeout);

@@ -141,7 +141,8 @@ TEST_F(ConversationRepositoryTest, MemoryIsPerBotAndUserWithALimit) {
   ASSERT_TRUE(u1.ok());
   EXPECT_EQ(*u1, (std::map<std::string, std::string>{{"city", "上海"}}));
   EXPECT_TRUE(mem.Get("bot_b", "u1")->empty());
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(mem.Set("bot_b", "u1", "k" + std::to_string(i), "v", 1, 3).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(mem.Set("bot_b", "u1", "k" + std::to_string(i), "v", 1, 3).ok());
   EXPECT_EQ(mem.Set("bot_b", "u1", "k3", "v", 1, 3).code(), StatusCode::kResourceExhausted);
   EXPECT_TRUE(mem.Set("bot_b", "u1", "k0", "new", 1, 3).ok());  // replacing is no new entry
   ASSERT_TRUE(mem.Erase("bot_b", "u1", "k0").ok());

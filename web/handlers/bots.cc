@@ -168,9 +168,17 @@ json MergeConfig(json current, const json& patch) {
 
 ParamDoc BotIdParam() { return IdParam("id", "The bot's id."); }
 
-// Attached knowledge bases must exist in the bot's workspace.
-Status CheckKnowledge(storage::Store* store, const std::string& workspace_id,
-                      const storage::BotConfig& config) {
+// Attached knowledge bases and plugins must exist in the bot's workspace.
+Status CheckReferences(storage::Store* store, const std::string& workspace_id,
+                       const storage::BotConfig& config) {
+  for (size_t i = 0; i < config.plugin_ids.size(); ++i) {
+    Result<storage::Plugin> p = store->plugins().Get(workspace_id, config.plugin_ids[i]);
+    if (p.status().code() == StatusCode::kNotFound) {
+      return InvalidArgument("plugin " + config.plugin_ids[i] + " does not exist",
+                             "plugin_ids[" + std::to_string(i) + "]");
+    }
+    KILN_RETURN_IF_ERROR(p.status());
+  }
   for (size_t i = 0; i < config.knowledge_ids.size(); ++i) {
     Result<storage::KnowledgeBase> kb =
         store->knowledge().GetBase(workspace_id, config.knowledge_ids[i]);
@@ -195,7 +203,7 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   create.handler = [bots, store](RequestContext& ctx) -> Result<Response> {
     KILN_ASSIGN_OR_RETURN(storage::BotConfig config, storage::BotConfigFromJson(ctx.body));
     KILN_RETURN_IF_ERROR(CheckConfig(config));
-    KILN_RETURN_IF_ERROR(CheckKnowledge(store, ctx.principal.workspace_id, config));
+    KILN_RETURN_IF_ERROR(CheckReferences(store, ctx.principal.workspace_id, config));
     storage::Bot bot;
     bot.id = NewId("bot");
     bot.workspace_id = ctx.principal.workspace_id;
@@ -239,10 +247,16 @@ void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit) {
   patch.path_params = {BotIdParam()};
   patch.responses = {{200, "The updated bot.", BotSchema()}};
   patch.handler = [bots, store](RequestContext& ctx) -> Result<Response> {
-    if (ctx.body.contains("knowledge_ids")) {  // checked before the write lock is taken
+    // References are checked before the write lock is taken.
+    if (ctx.body.contains("knowledge_ids") || ctx.body.contains("plugin_ids")) {
       storage::BotConfig ids;
-      ids.knowledge_ids = ctx.body["knowledge_ids"].get<std::vector<std::string>>();
-      KILN_RETURN_IF_ERROR(CheckKnowledge(store, ctx.principal.workspace_id, ids));
+      if (ctx.body.contains("knowledge_ids")) {
+        ids.knowledge_ids = ctx.body["knowledge_ids"].get<std::vector<std::string>>();
+      }
+      if (ctx.body.contains("plugin_ids")) {
+        ids.plugin_ids = ctx.body["plugin_ids"].get<std::vector<std::string>>();
+      }
+      KILN_RETURN_IF_ERROR(CheckReferences(store, ctx.principal.workspace_id, ids));
     }
     // Merged under the store's write lock, so concurrent edits of one bot
     // never conflict and none is lost.

@@ -1,5 +1,6 @@
 #include <charconv>
 
+#include "web/errors.h"
 #include "web/handlers/handlers.h"
 
 namespace kiln::web {
@@ -74,6 +75,13 @@ json DeletedSchema(const char* object) {
 
 ParamDoc IdParam(const std::string& name, const std::string& description) {
   return {name, description, {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}, true};
+}
+
+void FailBody(BodyStream& out, const Status& status) {
+  Response error = ErrorFromStatus(status, "");
+  out.SetStatus(error.status);
+  out.Write(std::move(error.body));
+  out.Close();
 }
 
 }  // namespace kiln::web

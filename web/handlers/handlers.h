@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "agent/agent.h"
 #include "engine/serve/served_models.h"
 #include "rag/knowledge_service.h"
 #include "storage/store.h"
@@ -28,7 +29,16 @@ void AddKeyRoutes(Router& router, storage::Store* store, Authenticator* auth, si
 void AddBotRoutes(Router& router, storage::Store* store, size_t body_limit);
 // /v1/models, /v1/chat/completions, /v1/embeddings; `models` may be null (no
 // models loaded: every model is unknown).
-void AddOpenAiRoutes(Router& router, engine::ServedModels* models, size_t body_limit);
+// `agent` (may be null) answers model "bot:<id>" with the bot's published version.
+void AddOpenAiRoutes(Router& router, engine::ServedModels* models, agent::Agent* agent,
+                     size_t body_limit);
+// A chat completion answered by a bot (model "bot:<id>"; openai_bots.cc).
+Result<Response> BotChatCompletion(agent::Agent* agent, RequestContext& ctx);
+// POST /v1/bots/{id}/chat and /v1/conversations...; `agent` null: 503.
+void AddChatRoutes(Router& router, agent::Agent* agent, storage::Store* store, size_t body_limit);
+// /v1/plugins...; `agent` null: the routes that make tools answer 503.
+void AddPluginRoutes(Router& router, agent::Agent* agent, storage::Store* store,
+                     size_t body_limit);
 // /v1/knowledge...; `knowledge` may be null (no embedding model: the routes
 // that need it answer 503). Uploads may be `upload_limit` bytes.
 void AddKnowledgeRoutes(Router& router, rag::KnowledgeService* knowledge, storage::Store* store,
@@ -63,6 +73,10 @@ nlohmann::json ListSchema(const nlohmann::json& item_schema);
 
 // The schema of {"id", "object": <object>, "deleted": true}.
 nlohmann::json DeletedSchema(const char* object);
+
+// Ends a deferred body (Response::defer_status) with the error envelope of
+// `status` and its HTTP status.
+void FailBody(BodyStream& out, const Status& status);
 
 // A path parameter that holds an opaque id.
 ParamDoc IdParam(const std::string& name, const std::string& description);

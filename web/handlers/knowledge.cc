@@ -136,13 +136,6 @@ json HitJson(const rag::SearchHit& h) {
 ParamDoc KbIdParam() { return IdParam("id", "The knowledge base's id."); }
 ParamDoc DocIdParam() { return IdParam("doc_id", "The document's id."); }
 
-// The error envelope as a body (for a failure after the status line went out).
-std::string ErrorEnvelope(const Status& status) {
-  json error = {{"code", StatusCodeName(status.code())}, {"message", status.message()}};
-  if (!status.param().empty()) error["param"] = status.param();
-  return json{{"error", error}}.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 Status NotLoaded() {
   return Unavailable("knowledge bases are not available on this server (no embedding model)");
 }
@@ -385,11 +378,7 @@ void AddKnowledgeRoutes(Router& router, rag::KnowledgeService* knowledge, storag
         [knowledge, out, req, ws = ctx.principal.workspace_id, id = ctx.PathParam("id")] {
           if (out->cancelled()) return;
           Result<std::vector<rag::SearchHit>> hits = knowledge->Search(ws, id, req);
-          if (!hits.ok()) {
-            out->Write(ErrorEnvelope(hits.status()));
-            out->Close();
-            return;
-          }
+          if (!hits.ok()) return FailBody(*out, hits.status());
           json data = json::array();
           for (const auto& h : *hits) data.push_back(HitJson(h));
           out->Write(ListEnvelope(std::move(data), false, "")
@@ -398,6 +387,7 @@ void AddKnowledgeRoutes(Router& router, rag::KnowledgeService* knowledge, storag
         });
     Response res;
     res.stream = std::move(out);
+    res.defer_status = true;
     return res;
   };
   router.Add(std::move(search));

@@ -416,6 +416,7 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
   }
   req.on_done = [out, call, constraint](engine::Completion c) {
     if (!c.status.ok()) {
+      if (!call->stream) out->SetStatus(HttpStatusFor(c.status.code()));
       out->Write(call->stream ? "data: " + ErrorBody(c.status) + "\n\n" : ErrorBody(c.status));
       out->Close();
       return;
@@ -475,6 +476,7 @@ Result<Response> ChatCompletions(engine::ServedModels* models, RequestContext& c
   Response res;
   res.content_type = call->stream ? "text/event-stream" : "application/json";
   if (call->stream) res.SetHeader("Cache-Control", "no-cache");
+  res.defer_status = !call->stream;  // a failed completion answers with its own status
   res.stream = std::move(out);
   return res;
 }
@@ -599,7 +601,8 @@ Result<Response> Embeddings(engine::ServedModels* models, RequestContext& ctx) {
 
 }  // namespace
 
-void AddOpenAiRoutes(Router& router, engine::ServedModels* models, size_t body_limit) {
+void AddOpenAiRoutes(Router& router, engine::ServedModels* models, agent::Agent* agent,
+                     size_t body_limit) {
   Route list = NewRoute("GET", "/v1/models", "listModels", "The models this server runs", "openai");
   list.responses = {{200,
                      "The loaded models (OpenAI's list shape).",
@@ -637,7 +640,12 @@ void AddOpenAiRoutes(Router& router, engine::ServedModels* models, size_t body_l
                      "objects ending in data: [DONE].",
                      {{"type", "object"}}}};
   chat.errors = {404, 429};
-  chat.handler = [models](RequestContext& ctx) { return ChatCompletions(models, ctx); };
+  chat.handler = [models, agent](RequestContext& ctx) {
+    if (ctx.body["model"].get<std::string>().starts_with("bot:")) {
+      return BotChatCompletion(agent, ctx);
+    }
+    return ChatCompletions(models, ctx);
+  };
   router.Add(std::move(chat));
 
   Route embed = NewRoute("POST", "/v1/embeddings", "createEmbedding",
