@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CORPUS ?= $(if $(wildcard ../shared/corpus),$(abspath ../shared/corpus),/work/shared/corpus)
 
-.PHONY: all setup configure build serve test bench bench-llm bench-serve bench-rag bench-kernels chat clean
+.PHONY: all setup configure build serve test bench bench-llm bench-serve bench-rag bench-chat bench-kernels chat clean
 
 all: build
 
@@ -46,6 +46,11 @@ bench-serve: build
 # 10k and 100k chunks in each mode (JSON on stdout; see bench/rag/rag_bench.cc).
 bench-rag: build
 	$(BUILD)/bench/rag_bench --corpus $(CORPUS) --sizes 10000,100000
+
+# A bot's turn end to end: knowledge-backed, one tool, plain, and the model
+# alone beside them (JSON on stdout; see bench/chat/run.py).
+bench-chat: build
+	KILN_BIN=$(abspath $(BUILD)/app/kiln) KILN_BUILD_DIR=$(abspath $(BUILD)) $(KILN_CACHE)/venv/bin/python bench/chat/run.py
 
 # Google Benchmark of each CPU kernel (bench/kernels): console table, and JSON
 # in $(BUILD)/bench/bench_kernels.json.

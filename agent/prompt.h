@@ -45,12 +45,19 @@ struct PromptParts {
   std::string memory;         // "name: value" lines the bot remembers of this user, or ""
 };
 
-// The system message: persona, then the rules for passages and tool
-// results, then the passages and results themselves. Tool output is quoted
-// between markers that are removed from the output first, and introduced as
-// data, never instructions: a tool (or a document) that says "ignore your
-// instructions" is quoting, not commanding.
+// The system message: the persona, the time, what the bot remembers of the
+// user, the guard; the same from turn to turn, so the prefix cache keeps it.
 std::string SystemMessage(const PromptParts& parts);
+
+// The turn's user message: its evidence first (the numbered passages, the
+// tool results), each quoted between markers that are removed from the text
+// first and introduced as data, never instructions (a tool or a document
+// that says "ignore your instructions" is quoting, not commanding), then
+// the question. Evidence ahead of the question in the user's own turn is
+// what the small default model answers from: measured on SmolLM2-135M, the
+// same passage in the system message gave an echo of the question, in the
+// user turn the right number with its [1].
+std::string UserMessage(const PromptParts& parts, std::string_view message);
 
 // Strips the quoting markers (and other control characters but newline and
 // tab) from text that goes between them.

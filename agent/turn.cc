@@ -263,7 +263,7 @@ void RunTurn(const TurnDeps& deps, const ChatTurn& turn, const storage::BotConfi
     const auto& tokenizer = *state.model->model->tokenizer;
     GenerationRequest request;
     request.messages =
-        FitHistory(SystemMessage(parts), state.history, turn.message,
+        FitHistory(SystemMessage(parts), state.history, UserMessage(parts, turn.message),
                    std::max<int64_t>(256, n_ctx - max_tokens - 16), [&](std::string_view text) {
                      return static_cast<int64_t>(tokenizer.Encode(text, false, false).size());
                    });

@@ -32,24 +32,14 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Refuses what would let a caller (or a model writing tool arguments) smuggle
 // extra headers or a second request into the connection.
 Status ValidateOptions(const FetchOptions& options) {
-  if (!IsToken(options.method)) return InvalidArgument("the HTTP method is malformed");
+  if (!IsHttpToken(options.method)) return InvalidArgument("the HTTP method is malformed");
   if (options.timeout_ms <= 0) return InvalidArgument("the fetch timeout must be positive");
   for (const auto& [name, value] : options.headers) {
-    if (!IsToken(name)) return InvalidArgument("the header name \"" + name + "\" is malformed");
+    if (!IsHttpToken(name)) return InvalidArgument("the header name \"" + name + "\" is malformed");
     for (std::string_view own : {"host", "content-length", "transfer-encoding", "connection"}) {
       if (EqualsIgnoreCase(name, own)) {
         return InvalidArgument("the " + name + " header is set by the HTTP client itself");
@@ -255,6 +245,17 @@ Result<std::vector<std::string>> ParseOutboundAllow(std::string_view list) {
     out.push_back(std::move(entry));
   }
   return out;
+}
+
+bool IsHttpToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace kiln::plugins

@@ -52,6 +52,9 @@ struct FetchOptions {
   std::vector<std::string> allow;
 };
 
+// Whether `s` is an HTTP token (RFC 9110: a method or a header name).
+bool IsHttpToken(std::string_view s);
+
 // Parses "host:port,host:port,..." (spaces ignored) into FetchOptions::allow
 // entries, lower-cased; InvalidArgument for an entry without a port 1-65535.
 Result<std::vector<std::string>> ParseOutboundAllow(std::string_view list);

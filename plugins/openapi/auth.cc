@@ -19,16 +19,6 @@ bool HasControl(std::string_view s) {
   return false;
 }
 
-bool IsHeaderToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string Lower(std::string s) {
   for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
@@ -77,7 +67,7 @@ Result<OpenApiAuth> ParseApiKey(const json& auth) {
   if (out.in == "header") {
     static const std::set<std::string> kClientOwn = {"host", "content-length", "transfer-encoding",
                                                      "connection", "content-type"};
-    if (!IsHeaderToken(out.name)) {
+    if (!IsHttpToken(out.name)) {
       return InvalidArgument("auth.name is not a valid header name", "auth.name");
     }
     if (kClientOwn.contains(Lower(out.name))) {

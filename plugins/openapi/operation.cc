@@ -20,16 +20,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool IsHeaderToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Cut at a character boundary.
 std::string Cut(std::string text, size_t max_bytes) {
@@ -95,7 +85,7 @@ Result<Parameter> ReadParameter(SchemaConverter& schemas, const json& node,
   if (out.p.in != "path" && out.p.in != "query" && out.p.in != "header" && out.p.in != "cookie") {
     return InvalidArgument(where + ".in: must be path, query, header or cookie", where);
   }
-  if (out.p.in == "header" && !IsHeaderToken(out.p.name)) {
+  if (out.p.in == "header" && !IsHttpToken(out.p.name)) {
     return InvalidArgument(
         where + ".name: \"" + out.p.name.substr(0, 100) + "\" is not a valid header name", where);
   }

@@ -8,27 +8,6 @@
 namespace kiln::plugins {
 namespace internal {
 
-bool JsonTextNestsDeeperThan(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return true;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
-}
 
 std::string LineColumn(std::string_view text, size_t offset) {
   size_t line = 1, column = 1;
@@ -71,7 +50,7 @@ bool LooksLikeJson(std::string_view text) {
 }
 
 Result<nlohmann::json> ParseJson(std::string_view text) {
-  if (internal::JsonTextNestsDeeperThan(text, kMaxOpenApiNesting)) {
+  if (JsonTextNestsDeeperThan(text, kMaxOpenApiNesting)) {
     return InvalidArgument("the document nests arrays and objects deeper than " +
                            std::to_string(kMaxOpenApiNesting) + " levels");
   }

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/json_text.h"
+
 #include "rag/parse/internal_parsers.h"
 
 namespace kiln::rag::parse_internal {
@@ -18,29 +20,6 @@ using Json = nlohmann::ordered_json;
 // (the nlohmann parser itself is not recursive).
 constexpr size_t kMaxDepth = 256;
 
-// Nesting depth of the JSON text, ignoring brackets inside strings.
-size_t NestingDepth(std::string_view text) {
-  size_t depth = 0;
-  size_t max_depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max_depth = std::max(max_depth, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max_depth;
-}
 
 bool IsScalar(const Json& value) { return !value.is_object() && !value.is_array(); }
 
@@ -114,7 +93,7 @@ void EmitDocument(const Json& doc, BlockSink* sink) {
 }  // namespace
 
 Status ParseJson(std::string_view text, BlockSink* sink) {
-  if (NestingDepth(text) > kMaxDepth) {
+  if (JsonTextNestsDeeperThan(text, static_cast<int>(kMaxDepth))) {
     return Unprocessable("the JSON nests deeper than " + std::to_string(kMaxDepth) + " levels");
   }
   // nlohmann::json reports errors by throwing; they stop here.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "base/json_text.h"
 #include "base/utf8.h"
 
 namespace kiln::plugins::mcp_internal {
@@ -9,40 +10,13 @@ namespace {
 
 using nlohmann::json;
 
-// Deepest bracket nesting of JSON text, strings skipped; stops counting once
-// past `limit` (the answer is then limit + 1).
-int NestingDepth(std::string_view text, int limit) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > limit) return deepest;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 bool ValidId(const json& id) { return id.is_string() || id.is_number(); }
 
 }  // namespace
 
 std::optional<json> ParseJsonSafely(std::string_view text) {
-  if (NestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) return std::nullopt;
+  if (JsonTextNestsDeeperThan(text, kMaxJsonDepth)) return std::nullopt;
   json parsed = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return std::nullopt;
   return parsed;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "base/json_text.h"
 #include "base/result.h"
 
 namespace kiln::plugins::internal {
@@ -15,10 +16,6 @@ namespace kiln::plugins::internal {
 // aliases: about what 2 MB of JSON text can hold, so that YAML is never a way
 // around the size limit.
 inline constexpr size_t kMaxYamlNodes = 1000000;
-
-// Whether JSON `text` nests arrays/objects deeper than `max_depth`, judged on
-// the bytes (strings skipped) so that it is safe before parsing.
-bool JsonTextNestsDeeperThan(std::string_view text, int max_depth);
 
 // The first YAML document of `text` as JSON (YAML 1.2 core schema for plain
 // scalars, "<<" merge keys, aliases copied). InvalidArgument with the line and
