@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "plugins/mcp/internal/transport.h"
@@ -256,6 +257,28 @@ TEST(McpParts, SseDataContentTextAndSchemas) {
                            {"required", {"n"}}}));
   EXPECT_EQ(ReduceMcpSchema("junk"), json({{"type", "object"}}));
   EXPECT_EQ(ReduceMcpSchema({{"type", "array"}}), json({{"type", "object"}}));
+}
+
+TEST(McpParts, HostileJsonRpcIsAnErrorNeverACrash) {
+  using mcp_internal::ParseRpcText;
+  EXPECT_FALSE(ParseRpcText("").ok());
+  EXPECT_FALSE(ParseRpcText("hello").ok());
+  EXPECT_FALSE(ParseRpcText("[]").ok());                  // empty batch
+  EXPECT_FALSE(ParseRpcText("{\"id\": 1}").ok());          // no jsonrpc
+  EXPECT_FALSE(ParseRpcText(std::string(10000, '[') + std::string(10000, ']')).ok());
+  EXPECT_FALSE(ParseRpcText("{\"jsonrpc\": \"2.0\", \"id\": {}, \"result\": 1}").ok());
+  auto ok = ParseRpcText("[{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}},"
+                         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}]");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->size(), 2u);
+  EXPECT_EQ(mcp_internal::IdAsInt((*ok)[0].id), 7);
+  std::mt19937 rng(5);
+  const std::string valid = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}";
+  for (int i = 0; i < 5000; ++i) {
+    std::string m = valid;
+    for (int k = 0; k < 3; ++k) m[rng() % m.size()] = static_cast<char>(rng());
+    (void)ParseRpcText(m);  // any answer, no crash
+  }
 }
 
 }  // namespace
