@@ -146,6 +146,12 @@ class KnowledgeRepository {
   // (missing ones skipped), without embeddings.
   virtual Result<std::vector<StoredChunk>> GetChunks(std::string_view knowledge_id,
                                                      const std::vector<int64_t>& ids) = 0;
+  // A document's chunks in order (cursor: the last position seen), without
+  // embeddings. NotFound when the document is not in the workspace's base.
+  virtual Result<Page<StoredChunk>> ListDocumentChunks(std::string_view workspace_id,
+                                                       std::string_view knowledge_id,
+                                                       std::string_view document_id,
+                                                       const ListOptions& options) = 0;
   // Calls `fn(id, embedding)` for every chunk of the base, in id order.
   virtual Status ForEachEmbedding(
       std::string_view knowledge_id,

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "storage/internal/knowledge_rows.h"
+#include "storage/internal/rows.h"
 #include "storage/internal/sqlite_repositories.h"
 
 namespace kiln::storage::internal {
@@ -216,6 +217,48 @@ Result<std::vector<std::string>> SqliteKnowledgeRepository::SampleChunkTexts(
     out.push_back(stmt.ColumnString(0));
   }
   return out;
+}
+
+Result<Page<StoredChunk>> SqliteKnowledgeRepository::ListDocumentChunks(
+    std::string_view workspace_id, std::string_view knowledge_id, std::string_view document_id,
+    const ListOptions& options) {
+  KILN_RETURN_IF_ERROR(CheckLimit(options));
+  int64_t after = -1;
+  if (!options.cursor.empty()) {
+    for (char c : options.cursor) {
+      if (c < '0' || c > '9' || options.cursor.size() > 18) {
+        return InvalidArgument("cursor is not one this API returned", "cursor");
+      }
+    }
+    after = std::stoll(options.cursor);
+  }
+  // The document must be in the workspace's base (404 otherwise).
+  KILN_RETURN_IF_ERROR(GetDocument(workspace_id, knowledge_id, document_id).status());
+  KILN_ASSIGN_OR_RETURN(Database::ReaderLease reader, db_->AcquireReader());
+  KILN_ASSIGN_OR_RETURN(
+      Statement stmt,
+      reader->Prepare("SELECT id, position, text, parent_text, heading_path, tokens FROM chunks "
+                      "WHERE document_id = ?1 AND knowledge_id = ?2 AND position > ?3 "
+                      "ORDER BY position LIMIT ?4"));
+  stmt.BindText(1, document_id).BindText(2, knowledge_id).BindInt64(3, after).BindInt64(
+      4, options.limit + 1);
+  std::vector<StoredChunk> rows;
+  while (true) {
+    KILN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    StoredChunk c;
+    c.id = stmt.ColumnInt64(0);
+    c.knowledge_id = std::string(knowledge_id);
+    c.document_id = std::string(document_id);
+    c.position = stmt.ColumnInt64(1);
+    c.text = stmt.ColumnString(2);
+    c.parent_text = stmt.ColumnString(3);
+    c.heading_path = ParseHeadings(stmt.ColumnText(4));
+    c.tokens = stmt.ColumnInt64(5);
+    rows.push_back(std::move(c));
+  }
+  return MakePage(std::move(rows), options.limit,
+                  [](const StoredChunk& c) { return std::to_string(c.position); });
 }
 
 }  // namespace kiln::storage::internal

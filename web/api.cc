@@ -59,6 +59,7 @@ Api::Api(storage::Store* store, ApiOptions options)
   AddBotRoutes(router_, store_, options_.json_body_limit);
   AddOpenAiRoutes(router_, options_.models, options_.agent, options_.json_body_limit);
   AddChatRoutes(router_, options_.agent, store_, options_.json_body_limit);
+  AddEditorRoutes(router_);
   AddPluginRoutes(router_, options_.agent, store_, options_.json_body_limit);
   // A multipart body carries the files plus some framing.
   AddKnowledgeRoutes(router_, options_.knowledge, store_, options_.json_body_limit,

@@ -102,6 +102,10 @@ class SqliteKnowledgeRepository final : public KnowledgeRepository {
                                           int limit) override;
   Result<std::vector<std::string>> SampleChunkTexts(std::string_view knowledge_id,
                                                     int n) override;
+  Result<Page<StoredChunk>> ListDocumentChunks(std::string_view workspace_id,
+                                               std::string_view knowledge_id,
+                                               std::string_view document_id,
+                                               const ListOptions& options) override;
 
  private:
   Database* db_;

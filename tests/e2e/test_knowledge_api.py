@@ -240,6 +240,28 @@ def test_structure_is_kept(server, english_base):
     assert by_name["planets.pdf"]["format"] == "pdf"
 
 
+def test_document_chunks_are_listed_in_order_with_a_cursor(server, corpus_base):
+    kb, docs = corpus_base
+    doc = docs[0]
+    url = f"{server.url}/v1/knowledge/{kb['id']}/documents/{doc['id']}/chunks"
+    seen, cursor = [], None
+    while True:
+        r = requests.get(url, headers=H, params={"limit": 7, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert len(page["data"]) <= 7
+        seen += page["data"]
+        if not page["has_more"]:
+            break
+        cursor = page["next_cursor"]
+    assert [c["position"] for c in seen] == list(range(doc["progress"]["chunks_total"]))
+    assert all(c["text"] and c["tokens"] > 0 for c in seen)
+    r = requests.get(f"{server.url}/v1/knowledge/{kb['id']}/documents/doc_nope/chunks", headers=H)
+    assert r.status_code == 404 and "error" in r.json()
+    r = requests.get(url, headers=H, params={"cursor": "x'; drop"})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "cursor", r.text
+
+
 def test_settings_defaults_and_validation(server):
     kb = create_base(server, "settings")
     s = kb["settings"]

@@ -34,6 +34,8 @@ void AddOpenAiRoutes(Router& router, engine::ServedModels* models, agent::Agent*
                      size_t body_limit);
 // A chat completion answered by a bot (model "bot:<id>"; openai_bots.cc).
 Result<Response> BotChatCompletion(agent::Agent* agent, RequestContext& ctx);
+// GET / and /editor/{file}: the browser editor (web/editor/, embedded).
+void AddEditorRoutes(Router& router);
 // POST /v1/bots/{id}/chat and /v1/conversations...; `agent` null: 503.
 void AddChatRoutes(Router& router, agent::Agent* agent, storage::Store* store, size_t body_limit);
 // /v1/plugins...; `agent` null: the routes that make tools answer 503.

@@ -332,6 +332,25 @@ void AddKnowledgeRoutes(Router& router, rag::KnowledgeService* knowledge, storag
   };
   router.Add(std::move(doc));
 
+  Route chunks = NewRoute("GET", "/v1/knowledge/{id}/documents/{doc_id}/chunks",
+                          "listDocumentChunks", "A document's chunks, in order (chunk preview)",
+                          "knowledge");
+  chunks.path_params = {KbIdParam(), DocIdParam()};
+  chunks.query_params = PaginationParams();
+  chunks.responses = {{200, "A page of chunks.", ListSchema({{"type", "object"}})}};
+  chunks.handler = [repo](RequestContext& ctx) -> Result<Response> {
+    KILN_ASSIGN_OR_RETURN(auto page, repo->ListDocumentChunks(ctx.principal.workspace_id,
+                                                              ctx.PathParam("id"),
+                                                              ctx.PathParam("doc_id"),
+                                                              ListOptionsFrom(ctx.request)));
+    return PageResponse(page, [](const storage::StoredChunk& c) {
+      return json{{"id", c.id},          {"object", "chunk"},   {"position", c.position},
+                  {"text", c.text},      {"parent_text", c.parent_text},
+                  {"heading_path", c.heading_path}, {"tokens", c.tokens}};
+    });
+  };
+  router.Add(std::move(chunks));
+
   Route del_doc = NewRoute("DELETE", "/v1/knowledge/{id}/documents/{doc_id}", "deleteDocument",
                            "Delete a document from both indexes", "knowledge");
   del_doc.path_params = {KbIdParam(), DocIdParam()};

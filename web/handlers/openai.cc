@@ -34,7 +34,13 @@ uint64_t RandomSeed() {
 }
 
 json ModelJson(const engine::ServedModels::Entry& e) {
-  return {{"id", e.name}, {"object", "model"}, {"created", e.created}, {"owned_by", "kiln"}};
+  // "type" is Kiln's own (clients ignore fields they do not know): what the
+  // editor lists as a bot's model.
+  return {{"id", e.name},
+          {"object", "model"},
+          {"created", e.created},
+          {"owned_by", "kiln"},
+          {"type", e.chat() ? "chat" : "embedding"}};
 }
 
 json ModelSchema() {
