@@ -7,7 +7,10 @@ import signal
 import subprocess
 import tempfile
 import time
+import threading
 import urllib.request
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -74,3 +77,59 @@ def kiln():
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def weather():
+    """The C++ weather plugin of examples/plugins/weather_cpp: its port."""
+    build = pathlib.Path(os.environ.get("KILN_BUILD_DIR",
+                                        pathlib.Path(__file__).resolve().parents[2] / "build"))
+    binary = build / "examples" / "plugins" / "weather_cpp" / "weather_plugin"
+    assert binary.exists(), f"{binary} is not built"
+    proc = subprocess.Popen([str(binary), "--port", "0"], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert "listening on" in line, line
+    port = int(line.strip().rsplit(":", 1)[1])
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+STOCK_QUOTE_SPEC = """openapi: 3.1.0
+info: {title: Stock quotes, version: "1"}
+servers: [{url: "http://127.0.0.1:PORT"}]
+paths:
+  /quote:
+    get:
+      operationId: get_stock_quote
+      summary: The latest stock price quote of a company ticker symbol
+      parameters:
+        - {name: symbol, in: query, required: true, schema: {type: string}, description: ticker symbol}
+"""
+
+
+@contextmanager
+def stock_quote_service(answer: bytes):
+    """An OpenAPI service on 127.0.0.1 (its port): GET /openapi.yaml is its
+    document, and every quote it gives is `answer`, whatever bytes those are."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.startswith("/openapi.yaml"):
+                body = STOCK_QUOTE_SPEC.replace("PORT", str(self.server.server_address[1])).encode()
+            else:
+                body = answer
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()

@@ -141,7 +141,12 @@ Status Apply(const json& body, const Principal& who, storage::Plugin& p) {
   }
   if (body.contains("auth")) {
     const json& auth = body["auth"];
-    if (p.kind == "openapi") {
+    if (p.kind != "builtin" && auth.is_object() && auth.size() == 1 &&
+        auth.value("type", "") == "none") {
+      // {"type": "none"} removes the credentials.
+      secrets.erase("auth");
+      secrets.erase("headers");
+    } else if (p.kind == "openapi") {
       Result<plugins::OpenApiAuth> parsed = plugins::ParseOpenApiAuth(auth);
       if (!parsed.ok()) return InvalidArgument(parsed.status().message(), "auth");
       secrets["auth"] = auth;
