@@ -11,6 +11,7 @@ Screenshots of each main screen go to $KILN_BUILD_DIR/test-artifacts/editor/."""
 import json
 import os
 import re
+import sys
 import pathlib
 import time
 
@@ -477,3 +478,61 @@ def test_phone_sized_window_and_dark_mode(ui, server):
     page.goto(f"{server.url}/#/bots/{bot}")
     expect(page.locator(".chat .chip")).to_be_visible()
     desktop.shot("dark-bot")
+
+
+def test_register_an_mcp_server_and_upload_an_openapi_file(ui, server, weather, tmp_path):
+    p = ui()
+    page = p.sign_in()
+    page.goto(f"{server.url}/#/plugins/new")
+    page.get_by_role("button", name="MCP server").click()
+    page.get_by_label("Name", exact=True).fill("orders")
+    page.get_by_label("Transport").select_option("command")
+    page.get_by_label("Command").fill(sys.executable)
+    page.get_by_label("Arguments").fill(str(ROOT / "examples" / "plugins" / "mcp_python" / "server.py"))
+    page.get_by_role("button", name="Add plugin").click()
+    expect(page.get_by_role("heading", name="orders", exact=True)).to_be_visible(timeout=60000)
+    tool = page.locator('.tool[data-tool="add"]')
+    tool.get_by_text("Try it").click()
+    tool.get_by_label("a *").fill("19")
+    tool.get_by_label("b *").fill("23")
+    tool.get_by_role("button", name="Run").click()
+    expect(tool.locator(".result .output")).to_contain_text("42")
+    # A wrong type never reaches the server: the form says which field.
+    tool.get_by_label("a *").fill("1.5")
+    tool.get_by_role("button", name="Run").click()
+    expect(tool.locator('[data-param="a"] .field-error')).to_contain_text("whole number")
+    # An OpenAPI document from a file; a broken one is refused with the reason.
+    page.goto(f"{server.url}/#/plugins/new")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("swagger: '2.0'\ninfo: {}\n")
+    page.locator('input[type="file"]').set_input_files(str(broken))
+    expect(page.get_by_label("OpenAPI document")).to_have_value(re.compile("swagger"))
+    page.get_by_role("button", name="Add plugin").click()
+    expect(page.locator(".field-error:not([hidden])")).to_contain_text(re.compile("OpenAPI|openapi"))
+    good = tmp_path / "weather-service.json"
+    good.write_text(requests.get(f"http://127.0.0.1:{weather}/openapi.json", timeout=10).text)
+    page.locator('input[type="file"]').set_input_files(str(good))
+    expect(page.get_by_label("Name", exact=True)).to_have_value("broken")  # named by the first file
+    page.get_by_label("Name", exact=True).fill("weather_file")
+    page.get_by_role("button", name="Add plugin").click()
+    expect(page.get_by_role("heading", name="weather_file", exact=True)).to_be_visible(timeout=60000)
+    expect(page.locator('.tool[data-tool="get_weather"]')).to_be_visible()
+
+
+def test_stop_ends_a_streaming_answer(ui, server):
+    bot = api(server, "POST", "/v1/bots", json={
+        "name": "Talker", "persona": "You write very long stories.",
+        "model_params": {"max_tokens": 2000}})["id"]
+    p = ui()
+    page = p.sign_in()
+    page.goto(f"{server.url}/#/bots/{bot}")
+    page.get_by_label("Message", exact=True).fill("Tell me a very long story about a dragon.")
+    page.keyboard.press("Enter")
+    answer = page.locator(".chat .msg.assistant").last
+    expect(answer.locator(".content")).not_to_be_empty()
+    page.get_by_role("button", name="Stop").click()
+    expect(answer.locator(".meta")).to_contain_text("Stopped.")
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    stopped = answer.locator(".content").text_content()
+    page.wait_for_timeout(500)
+    assert answer.locator(".content").text_content() == stopped  # nothing more arrives
