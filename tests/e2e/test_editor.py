@@ -5,7 +5,8 @@ drag and drop, a plugin imported from the weather example, validation
 errors beside their field, unsaved-change guards), the preview chat
 streaming with citations and a tool trace, publishing, the conversation
 log, keyboard use, a phone-sized window and dark mode, and hostile text in
-documents and tool results rendered as text.
+documents and tool results rendered as text. Firefox (Debian's firefox-esr,
+through its own Marionette protocol) signs in, edits and chats too.
 
 Screenshots of each main screen go to $KILN_BUILD_DIR/test-artifacts/editor/."""
 import json
@@ -20,6 +21,7 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 from conftest import ADMIN_KEY, KilnServer, stock_quote_service
+from marionette import Firefox
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -536,3 +538,40 @@ def test_stop_ends_a_streaming_answer(ui, server):
     stopped = answer.locator(".content").text_content()
     page.wait_for_timeout(500)
     assert answer.locator(".content").text_content() == stopped  # nothing more arrives
+
+
+def test_the_editor_works_in_firefox(server):
+    """Debian's firefox-esr through Marionette (tests/e2e/marionette.py): sign
+    in, edit and save a bot, and chat with it in the preview."""
+    bot = api(server, "POST", "/v1/bots", json={
+        "name": "Fox", "opening_message": "I am **Fox**.", "suggested_questions": ["Who are you?"],
+        "model_params": {"max_tokens": 48, "temperature": 0}})["id"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ff = Firefox()
+    try:
+        ff.navigate(server.url + "/")
+        ff.wait("return document.querySelector('#api-key')")
+        ff.js("""const k = document.querySelector('#api-key'); k.value = arguments[0];
+                 k.closest('form').requestSubmit();""", ADMIN_KEY)
+        assert ff.wait("return [...document.querySelectorAll('.card a')].map(a => a.textContent).includes('Fox')")
+        ff.navigate(f"{server.url}/#/bots/{bot}")
+        assert ff.wait("return document.querySelector('.chat .msg.assistant strong')?.textContent") == "Fox"
+        ff.js("""const t = document.querySelector('.persona-editor textarea');
+                 t.value = 'You are Fox, a helpful fox. Greet {{who}}.';
+                 t.dispatchEvent(new Event('input', {bubbles: true}));""")
+        assert ff.js("return document.querySelector('.persona-editor mark.unknown').textContent") == "{{who}}"
+        assert not ff.js("return document.querySelector('.unsaved').hidden")
+        ff.js("document.querySelector('.bot-head button.primary').click()")
+        ff.wait("return document.querySelector('.unsaved').hidden")
+        assert api(server, "GET", f"/v1/bots/{bot}")["persona"].startswith("You are Fox")
+        ff.js("document.querySelector('.chips.suggested .chip').click()")
+        text = ff.wait("""const b = document.querySelectorAll('.chat .msg.assistant .bubble');
+                          const last = b[b.length - 1];
+                          return b.length > 1 && !last.classList.contains('cursor') &&
+                                 !document.querySelector('.composer button[type=submit]').hidden &&
+                                 last.querySelector('.content').textContent""", timeout=120)
+        assert text.strip()
+        assert ff.js("return document.querySelector('.chat .msg.user .bubble').textContent") == "Who are you?"
+        ff.screenshot(ARTIFACTS / "firefox-bot.png")
+    finally:
+        ff.close()
