@@ -234,11 +234,55 @@ CREATE TABLE memories (
 ) STRICT;
 )sql";
 
+// 5: chat-app channels of a bot, the platform events they took (dedup across
+// restarts), and the log of their outbound replies.
+constexpr const char* kMigration5 = R"sql(
+CREATE TABLE channels (
+  id           TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  bot_id       TEXT NOT NULL REFERENCES bots (id) ON DELETE CASCADE,
+  type         TEXT NOT NULL
+               CHECK (type IN ('telegram', 'slack', 'discord', 'feishu', 'line', 'wecom', 'webhook')),
+  config       TEXT NOT NULL DEFAULT '{}'
+               CHECK (json_valid(config) AND json_type(config) = 'object'),
+  secrets      TEXT NOT NULL DEFAULT '{}'
+               CHECK (json_valid(secrets) AND json_type(secrets) = 'object'),
+  api_base_url TEXT NOT NULL DEFAULT '',
+  enabled      INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX channels_workspace_bot_id ON channels (workspace_id, bot_id, id);
+
+CREATE TABLE channel_events (
+  channel_id  TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  event_id    TEXT NOT NULL CHECK (event_id <> ''),
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (channel_id, event_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX channel_events_received_at ON channel_events (received_at);
+
+CREATE TABLE channel_deliveries (
+  id          INTEGER PRIMARY KEY,
+  channel_id  TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  event_id    TEXT NOT NULL DEFAULT '',
+  status      TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+  attempts    INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  http_status INTEGER NOT NULL DEFAULT 0,
+  last_error  TEXT NOT NULL DEFAULT '',
+  target      TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX channel_deliveries_channel_id ON channel_deliveries (channel_id, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
     {4, kMigration4},
+    {5, kMigration5},
 };
 
 Status ApplyOne(Connection& db, const Migration& migration) {

@@ -17,7 +17,8 @@ class SqliteStore final : public Store {
         knowledge_(db_.get()),
         conversations_(db_.get()),
         memories_(db_.get()),
-        plugins_(db_.get()) {}
+        plugins_(db_.get()),
+        channels_(db_.get()) {}
 
   BotRepository& bots() override { return bots_; }
   KeyRepository& keys() override { return keys_; }
@@ -25,6 +26,7 @@ class SqliteStore final : public Store {
   ConversationRepository& conversations() override { return conversations_; }
   MemoryRepository& memories() override { return memories_; }
   PluginRepository& plugins() override { return plugins_; }
+  ChannelRepository& channels() override { return channels_; }
   int schema_version() const override { return db_->schema_version(); }
 
  private:
@@ -36,6 +38,7 @@ class SqliteStore final : public Store {
   internal::SqliteConversationRepository conversations_;
   internal::SqliteMemoryRepository memories_;
   internal::SqlitePluginRepository plugins_;
+  internal::SqliteChannelRepository channels_;
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "base/result.h"
 #include "base/status.h"
+#include "storage/channels.h"
 #include "storage/conversations.h"
 #include "storage/knowledge.h"
 #include "storage/plugins.h"
@@ -85,6 +86,7 @@ class Store {
   virtual ConversationRepository& conversations() = 0;
   virtual MemoryRepository& memories() = 0;
   virtual PluginRepository& plugins() = 0;
+  virtual ChannelRepository& channels() = 0;
   // The schema version the store is at (after migrations).
   virtual int schema_version() const = 0;
 };

@@ -160,4 +160,28 @@ class SqlitePluginRepository final : public PluginRepository {
   Database* db_;
 };
 
+class SqliteChannelRepository final : public ChannelRepository {
+ public:
+  explicit SqliteChannelRepository(Database* db) : db_(db) {}
+
+  Status Create(const Channel& channel) override;
+  Result<Channel> Get(std::string_view workspace_id, std::string_view id) override;
+  Result<Channel> Find(std::string_view id) override;
+  Result<Page<Channel>> ListForBot(std::string_view workspace_id, std::string_view bot_id,
+                                   const ListOptions& options) override;
+  Result<Channel> Modify(std::string_view workspace_id, std::string_view id,
+                         const std::function<Status(Channel&)>& mutate) override;
+  Status Delete(std::string_view workspace_id, std::string_view id) override;
+  Result<bool> RecordEvent(std::string_view channel_id, std::string_view event_id,
+                           int64_t now) override;
+  Result<int64_t> PruneEvents(int64_t before) override;
+  Result<int64_t> AddDelivery(const ChannelDelivery& delivery) override;
+  Status UpdateDelivery(const ChannelDelivery& delivery) override;
+  Result<Page<ChannelDelivery>> ListDeliveries(std::string_view channel_id,
+                                               const ListOptions& options) override;
+
+ private:
+  Database* db_;
+};
+
 }  // namespace kiln::storage::internal
