@@ -152,6 +152,17 @@ FlagTable ServeFlags(ServeOptions& s) {
           s.outbound_allow = v;
           return Status::OK();
         }}},
+      {"--public-url",
+       {true,
+        [&](const std::string& v) -> Status {
+          if (!(v.starts_with("http://") || v.starts_with("https://")) || v.size() > 1000 ||
+              v.find_first_of(" \t\r\n?#") != std::string::npos) {
+            return InvalidArgument("--public-url must be an http(s) URL such as https://bots.example.com");
+          }
+          s.public_url = v;
+          while (s.public_url.ends_with("/")) s.public_url.pop_back();
+          return Status::OK();
+        }}},
   };
 }
 
@@ -270,6 +281,7 @@ std::string HelpText() {
          "             [--kv-budget-mb M] [--max-running N] [--max-queue N] [--ctx N]\n"
          "             [--upload-limit-mb M] [--knowledge-workers N] [--allow-private-fetch]\n"
          "             [--outbound-allow HOST:PORT,...] [--tool-timeout-ms MS]\n"
+         "             [--public-url URL]\n"
          "  kiln chat [--model PATH] [--system TEXT] [sampling options]\n"
          "  kiln generate [--model PATH] --prompt TEXT [--chat] [sampling options]\n"
          "  kiln embed [--model PATH] [--text TEXT ...]   (no --text: one text per stdin line)\n"
@@ -297,6 +309,8 @@ std::string HelpText() {
          "  --outbound-allow L     hosts (host:port,...) plugins and fetches may always reach\n"
          "                   (also KILN_OUTBOUND_ALLOW)\n"
          "  --tool-timeout-ms MS   one tool call of a bot (default 15000)\n"
+         "  --public-url URL  where chat apps reach this server, for channels' webhook URLs\n"
+         "                   (also KILN_PUBLIC_URL; default: each request's Host)\n"
          "\n"
          "Model options (chat, generate, embed):\n"
          "  --model PATH     a GGUF file (default: SmolLM2-135M-Instruct, or all-MiniLM-L6-v2\n"

@@ -35,6 +35,10 @@ struct ServeOptions {
   // from KILN_OUTBOUND_ALLOW (both are used).
   std::string outbound_allow;
   int64_t tool_timeout_ms = 15000;  // one plugin tool call, within a bot's turn
+  // Where chat apps reach this server ("https://bots.example.com"): channels'
+  // webhook URLs are made from it. Empty: from each request's Host header.
+  // Also read from KILN_PUBLIC_URL.
+  std::string public_url;
 };
 
 // generate, chat and embed.

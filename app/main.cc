@@ -142,6 +142,11 @@ Status Serve(const ServeOptions& options) {
   api_options.knowledge = knowledge.get();
   api_options.agent = bots.get();
   api_options.upload_body_limit = static_cast<size_t>(options.upload_limit_mb) << 20;
+  api_options.public_url = options.public_url;
+  if (api_options.public_url.empty() && std::getenv("KILN_PUBLIC_URL") != nullptr) {
+    api_options.public_url = std::getenv("KILN_PUBLIC_URL");
+    while (api_options.public_url.ends_with("/")) api_options.public_url.pop_back();
+  }
   web::Api api(store.get(), api_options);
   web::ServerOptions server_options;
   server_options.host = options.host;

@@ -61,6 +61,7 @@ Api::Api(storage::Store* store, ApiOptions options)
   AddChatRoutes(router_, options_.agent, store_, options_.json_body_limit);
   AddEditorRoutes(router_);
   AddPluginRoutes(router_, options_.agent, store_, options_.json_body_limit);
+  AddChannelRoutes(router_, store_, options_.public_url, options_.json_body_limit);
   // A multipart body carries the files plus some framing.
   AddKnowledgeRoutes(router_, options_.knowledge, store_, options_.json_body_limit,
                      options_.upload_body_limit + 64 * 1024);

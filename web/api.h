@@ -29,6 +29,9 @@ struct ApiOptions {
   rag::KnowledgeService* knowledge = nullptr;  // knowledge bases (borrowed; null: unavailable)
   agent::Agent* agent = nullptr;               // bots' chat and plugins (borrowed; null: unavailable)
   size_t upload_body_limit = 64u << 20;        // knowledge document uploads
+  // Where chat apps reach the server, for channels' webhook URLs; empty: the
+  // request's Host header.
+  std::string public_url;
 };
 
 class Api : public HttpHandler {

@@ -575,3 +575,32 @@ def test_the_editor_works_in_firefox(server):
         ff.screenshot(ARTIFACTS / "firefox-bot.png")
     finally:
         ff.close()
+
+
+def test_channels_are_configured_on_the_publish_tab(ui, server):
+    bot = api(server, "POST", "/v1/bots", json={"name": "Channel bot"})["id"]
+    p = ui()
+    page = p.sign_in()
+    page.goto(f"{server.url}/#/bots/{bot}/publish")
+    form = page.locator(".channel-form")
+    form.get_by_label("Chat app").select_option("webhook")
+    form.get_by_label("secret").fill("short")
+    form.get_by_label("callback_url").fill("https://example.com/hook")
+    form.get_by_role("button", name="Add channel").click()
+    expect(form.locator('[data-param="config.secret"] .field-error')).to_contain_text("at least 16")
+    form.get_by_label("secret").fill("a-long-enough-webhook-secret")
+    form.get_by_role("button", name="Add channel").click()
+    card = page.locator(".tool[data-channel]")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("/hooks/chn_")
+    expect(card.locator(".badge")).to_have_text("enabled")
+    channel = api(server, "GET", f"/v1/bots/{bot}/channels")["data"][0]
+    assert "a-long-enough" not in page.content() and sorted(channel["configured"]) == ["callback_url", "secret"]
+    card.get_by_role("button", name="Disable").click()
+    expect(page.locator(".tool[data-channel] .badge")).to_have_text("disabled")
+    assert api(server, "GET", f"/v1/channels/{channel['id']}")["enabled"] is False
+    p.shot("publish-channels")
+    page.locator(".tool[data-channel]").get_by_role("button", name="Remove").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.locator(".tool[data-channel]")).to_have_count(0)
+    assert api(server, "GET", f"/v1/bots/{bot}/channels")["data"] == []

@@ -43,6 +43,9 @@ void AddPluginRoutes(Router& router, agent::Agent* agent, storage::Store* store,
                      size_t body_limit);
 // /v1/knowledge...; `knowledge` may be null (no embedding model: the routes
 // that need it answer 503). Uploads may be `upload_limit` bytes.
+// A bot's chat-app channels (web/channels/ answers their webhooks).
+void AddChannelRoutes(Router& router, storage::Store* store, std::string public_url,
+                      size_t body_limit);
 void AddKnowledgeRoutes(Router& router, rag::KnowledgeService* knowledge, storage::Store* store,
                         size_t body_limit, size_t upload_limit);
 
