@@ -9,6 +9,9 @@ namespace kiln {
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
+// Lower-case hex HMAC-SHA256 of `data` under `key` (RFC 2104).
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+
 // Compares two strings in time that depends only on their lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

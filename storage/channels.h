@@ -65,6 +65,8 @@ class ChannelRepository {
   // a restart keeps it).
   virtual Result<bool> RecordEvent(std::string_view channel_id, std::string_view event_id,
                                    int64_t now) = 0;
+  // Forgets one event (it could not be queued: the platform's retry is taken).
+  virtual Status ForgetEvent(std::string_view channel_id, std::string_view event_id) = 0;
   // Forgets events received before `before` (platforms retry for minutes to hours).
   virtual Result<int64_t> PruneEvents(int64_t before) = 0;
 

@@ -165,6 +165,16 @@ Result<bool> SqliteChannelRepository::RecordEvent(std::string_view channel_id,
   return writer->changes() == 1;
 }
 
+Status SqliteChannelRepository::ForgetEvent(std::string_view channel_id,
+                                            std::string_view event_id) {
+  auto writer = db_->LockWriter();
+  KILN_ASSIGN_OR_RETURN(
+      Statement stmt,
+      writer->Prepare("DELETE FROM channel_events WHERE channel_id = ?1 AND event_id = ?2"));
+  stmt.BindText(1, channel_id).BindText(2, event_id);
+  return stmt.Run();
+}
+
 Result<int64_t> SqliteChannelRepository::PruneEvents(int64_t before) {
   auto writer = db_->LockWriter();
   KILN_ASSIGN_OR_RETURN(Statement stmt,

@@ -4,6 +4,7 @@
 
 #include "base/json_schema.h"
 #include "base/log.h"
+#include "web/channels/dispatcher.h"
 #include "web/errors.h"
 #include "web/handlers/handlers.h"
 
@@ -62,6 +63,14 @@ Api::Api(storage::Store* store, ApiOptions options)
   AddEditorRoutes(router_);
   AddPluginRoutes(router_, options_.agent, store_, options_.json_body_limit);
   AddChannelRoutes(router_, store_, options_.public_url, options_.json_body_limit);
+  if (options_.agent != nullptr) {
+    channels::DispatcherOptions d;
+    d.store = store_;
+    d.agent = options_.agent;
+    d.fetch = options_.agent->options().fetch;
+    dispatcher_ = std::make_unique<channels::Dispatcher>(std::move(d));
+  }
+  AddHookRoutes(router_, store_, dispatcher_.get());
   // A multipart body carries the files plus some framing.
   AddKnowledgeRoutes(router_, options_.knowledge, store_, options_.json_body_limit,
                      options_.upload_body_limit + 64 * 1024);

@@ -22,6 +22,10 @@
 
 namespace kiln::web {
 
+namespace channels {
+class Dispatcher;
+}
+
 struct ApiOptions {
   std::string version = "0.0.0";           // reported by /healthz and /openapi.json
   size_t json_body_limit = 1 << 20;        // default body limit for JSON routes
@@ -60,6 +64,7 @@ class Api : public HttpHandler {
   Router router_;
   std::unique_ptr<Metrics> metrics_;
   std::unordered_map<const Route*, size_t> route_index_;  // for metrics
+  std::unique_ptr<channels::Dispatcher> dispatcher_;       // null without the agent
   MonoClock::time_point started_;
 };
 

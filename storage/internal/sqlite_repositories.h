@@ -174,6 +174,7 @@ class SqliteChannelRepository final : public ChannelRepository {
   Status Delete(std::string_view workspace_id, std::string_view id) override;
   Result<bool> RecordEvent(std::string_view channel_id, std::string_view event_id,
                            int64_t now) override;
+  Status ForgetEvent(std::string_view channel_id, std::string_view event_id) override;
   Result<int64_t> PruneEvents(int64_t before) override;
   Result<int64_t> AddDelivery(const ChannelDelivery& delivery) override;
   Status UpdateDelivery(const ChannelDelivery& delivery) override;

@@ -30,6 +30,19 @@ TEST(Random, IdsAreUniqueAndSortByCreation) {
   }
 }
 
+TEST(Sha256, HmacKnownVectors) {
+  // RFC 4231 test cases 1 and 2, and Slack's signature vector from
+  // ../shared/specs/channels.md.
+  EXPECT_EQ(HmacSha256Hex(std::string(20, '\x0b'), "Hi There"),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(HmacSha256Hex("test_signing_secret",
+                          "v0:1700000000:{\"type\":\"url_verification\",\"token\":\"tkn\","
+                          "\"challenge\":\"abc123\"}"),
+            "3f16ee536ebca8da48f6167b29f143bf2ea349d7cdb36692424735c742108c07");
+}
+
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -132,6 +132,10 @@ TEST_F(ChannelRepositoryTest, AnEventIsTakenOnceEvenAcrossARestart) {
   EXPECT_EQ(repo().PruneEvents(550).value(), 2);
   EXPECT_TRUE(repo().RecordEvent("chn_1", "update:1001", 700).value());
   EXPECT_FALSE(repo().RecordEvent("chn_1", "update:1002", 700).value());
+  // One forgotten event (it could not be queued) is taken again.
+  ASSERT_TRUE(repo().ForgetEvent("chn_1", "update:1002").ok());
+  EXPECT_TRUE(repo().RecordEvent("chn_1", "update:1002", 800).value());
+  EXPECT_FALSE(repo().RecordEvent("chn_1", "update:1001", 800).value());
 }
 
 TEST_F(ChannelRepositoryTest, ConcurrentDeliveriesOfTheSameEventsAreTakenOnceEach) {

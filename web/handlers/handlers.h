@@ -46,6 +46,11 @@ void AddPluginRoutes(Router& router, agent::Agent* agent, storage::Store* store,
 // A bot's chat-app channels (web/channels/ answers their webhooks).
 void AddChannelRoutes(Router& router, storage::Store* store, std::string public_url,
                       size_t body_limit);
+namespace channels {
+class Dispatcher;
+}
+// POST /hooks/{cid}: chat apps' deliveries (dispatcher null: answered 503).
+void AddHookRoutes(Router& router, storage::Store* store, channels::Dispatcher* dispatcher);
 void AddKnowledgeRoutes(Router& router, rag::KnowledgeService* knowledge, storage::Store* store,
                         size_t body_limit, size_t upload_limit);
 

@@ -1,0 +1,282 @@
+"""Kiln's own signed webhook channel end to end, with the real default model:
+a fake receiving system on 127.0.0.1 (written here) gets the bot's answers,
+signed; every rejection (flipped byte, stale or future timestamp, truncated
+or uppercase signature, wrong key, missing headers, malformed payload, a body
+over the cap, unknown or disabled channels) is refused with nothing
+processed; duplicates are answered once, also after a restart; a burst of
+100 deliveries is answered exactly once each; a receiver answering 429 is
+retried, one that keeps failing shows in the delivery log."""
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from conftest import ADMIN_KEY, KilnServer
+
+H = {"Authorization": f"Bearer {ADMIN_KEY}"}
+SECRET = "a-webhook-secret-for-the-tests"
+
+
+def sign(secret, ts, body: bytes):
+    return "sha256=" + hmac.new(secret.encode(), str(ts).encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+class Receiver:
+    """The system on the other side: records signed callbacks. Users named
+    "flaky" get 429 twice first; users named "down" always get 500."""
+
+    def __init__(self):
+        self.calls = []
+        self.lock = threading.Lock()
+        self.tries = {}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                data = json.loads(body)
+                with outer.lock:
+                    n = outer.tries[data["event_id"]] = outer.tries.get(data["event_id"], 0) + 1
+                    user = data["user_id"]
+                    if user.startswith("flaky") and n <= 2:
+                        status = 429
+                    elif user.startswith("down"):
+                        status = 500
+                    else:
+                        status = 200
+                        outer.calls.append({"headers": dict(self.headers), "body": body, "data": data})
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "1")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def for_event(self, event_id):
+        with self.lock:
+            return [c for c in self.calls if c["data"]["event_id"] == event_id]
+
+    def wait(self, event_id, timeout=90):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            got = self.for_event(event_id)
+            if got:
+                return got
+            time.sleep(0.05)
+        raise AssertionError(f"no callback for {event_id}")
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    r = Receiver()
+    yield r
+    r.httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(receiver):
+    binary = os.environ.get("KILN_BIN")
+    if not binary:
+        pytest.fail("KILN_BIN must name the kiln binary (make test sets it)")
+    s = KilnServer(binary, ["--outbound-allow", f"127.0.0.1:{receiver.port}"])
+    s.start()
+    yield s
+    s.close()
+
+
+def api(server, method, path, status=200, **kw):
+    r = requests.request(method, server.url + path, headers=H, timeout=60, **kw)
+    assert r.status_code == status, (method, path, r.text)
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def channel(server, receiver):
+    bot = api(server, "POST", "/v1/bots", 201, json={
+        "name": "Hook bot", "persona": "You are a friendly assistant. Answer briefly.",
+        "model_params": {"max_tokens": 24, "temperature": 0}})["id"]
+    api(server, "POST", f"/v1/bots/{bot}/publish", 201, json={"note": "v1"})
+    c = api(server, "POST", f"/v1/bots/{bot}/channels", 201, json={
+        "type": "webhook",
+        "config": {"secret": SECRET, "callback_url": f"http://127.0.0.1:{receiver.port}/kiln"}})
+    return c
+
+
+def deliver(server, cid, payload, secret=SECRET, ts=None, body=None, signature=None, headers=None):
+    body = body if body is not None else json.dumps(payload).encode()
+    ts = int(time.time()) if ts is None else ts
+    h = {"Content-Type": "application/json", "X-Kiln-Timestamp": str(ts),
+         "X-Kiln-Signature": signature if signature is not None else sign(secret, ts, body)}
+    if headers is not None:
+        h = headers
+    return requests.post(f"{server.url}/hooks/{cid}", data=body, headers=h, timeout=30)
+
+
+def message(event, user="u1", text="Hello! Who are you?"):
+    return {"event_id": event, "user": {"id": user, "name": "Ada"}, "text": text}
+
+
+def deliveries(server, cid):
+    return api(server, "GET", f"/v1/channels/{cid}/deliveries?limit=100")["data"]
+
+
+def test_a_message_is_answered_through_the_callback_signed(server, receiver, channel):
+    r = deliver(server, channel["id"], message("evt-1"))
+    assert r.status_code == 202, r.text
+    assert r.json() == {"accepted": True, "event_id": "evt-1"}
+    [call] = receiver.wait("evt-1")
+    assert call["data"]["user_id"] == "u1" and call["data"]["text"].strip()
+    ts = call["headers"]["X-Kiln-Timestamp"]
+    assert abs(int(ts) - time.time()) < 120
+    assert hmac.compare_digest(call["headers"]["X-Kiln-Signature"], sign(SECRET, ts, call["body"]))
+    log = [d for d in deliveries(server, channel["id"]) if d["event_id"] == "evt-1"]
+    assert log and log[0]["status"] == "sent" and log[0]["attempts"] == 1 and log[0]["http_status"] == 200
+    # The same user continues their conversation; another user has their own.
+    deliver(server, channel["id"], message("evt-2", text="And what can you do?"))
+    deliver(server, channel["id"], message("evt-3", user="u2"))
+    receiver.wait("evt-2")
+    receiver.wait("evt-3")
+    convs = api(server, "GET", f"/v1/conversations?bot_id={channel['bot_id']}&user=webhook:u1")["data"]
+    assert len(convs) == 1 and convs[0]["source"] == "channel" and convs[0]["message_count"] == 4
+    convs = api(server, "GET", f"/v1/conversations?bot_id={channel['bot_id']}&user=webhook:u2")["data"]
+    assert len(convs) == 1 and convs[0]["message_count"] == 2
+
+
+def test_every_bad_delivery_is_refused_and_nothing_is_processed(server, receiver, channel):
+    cid = channel["id"]
+    before = len(deliveries(server, cid))
+    body = json.dumps(message("evt-bad")).encode()
+    now = int(time.time())
+    good = sign(SECRET, now, body)
+    flipped = bytearray(body)
+    flipped[10] ^= 0x01
+    cases = [
+        ("flipped byte", dict(body=bytes(flipped), signature=good, ts=now), 401),
+        ("stale", dict(body=body, ts=now - 301), 401),
+        ("future", dict(body=body, ts=now + 301), 401),
+        ("truncated", dict(body=body, ts=now, signature=good[:-2]), 401),
+        ("uppercase", dict(body=body, ts=now, signature="sha256=" + good[7:].upper()), 401),
+        ("wrong key", dict(body=body, ts=now, secret="another-secret-entirely"), 401),
+        ("no prefix", dict(body=body, ts=now, signature=good[7:]), 401),
+        ("no headers", dict(body=body, headers={"Content-Type": "application/json"}), 401),
+        ("bad timestamp", dict(body=body, headers={"X-Kiln-Timestamp": "soon", "X-Kiln-Signature": good}), 401),
+        ("malformed json", dict(body=b'{"event_id": "evt-bad", "user": {'), 400),
+        ("no user", dict(body=json.dumps({"event_id": "evt-bad", "text": "hi"}).encode()), 400),
+        ("empty text", dict(body=json.dumps({"event_id": "evt-bad", "user": {"id": "u"}, "text": ""}).encode()), 400),
+        ("not an object", dict(body=b'["evt-bad"]'), 400),
+        ("over the cap", dict(body=b'{"x": "' + b"a" * (1 << 20) + b'"}'), 413),
+    ]
+    for name, kw, status in cases:
+        r = deliver(server, cid, None, **kw)
+        assert r.status_code == status, (name, r.status_code, r.text)
+        assert "error" in r.json(), name
+    r = requests.post(f"{server.url}/hooks/chn_doesnotexist", data=body, timeout=10,
+                      headers={"X-Kiln-Timestamp": str(now), "X-Kiln-Signature": good})
+    assert r.status_code == 404
+    # None of them was taken: the same event id is still new.
+    time.sleep(0.5)
+    assert not receiver.for_event("evt-bad")
+    assert len(deliveries(server, cid)) == before
+    r = deliver(server, cid, message("evt-bad"))
+    assert r.status_code == 202, r.text
+    receiver.wait("evt-bad")
+
+
+def test_a_disabled_channel_answers_nothing(server, receiver, channel):
+    api(server, "PATCH", f"/v1/channels/{channel['id']}", json={"enabled": False})
+    try:
+        r = deliver(server, channel["id"], message("evt-off"))
+        assert r.status_code == 404, r.text
+    finally:
+        api(server, "PATCH", f"/v1/channels/{channel['id']}", json={"enabled": True})
+    time.sleep(0.3)
+    assert not receiver.for_event("evt-off")
+
+
+def test_duplicates_are_processed_once_even_after_a_restart(server, receiver, channel):
+    r = deliver(server, channel["id"], message("evt-dup"))
+    assert r.status_code == 202
+    for _ in range(3):
+        again = deliver(server, channel["id"], message("evt-dup"))
+        assert again.status_code == 200 and again.json() == {"duplicate": True, "event_id": "evt-dup"}
+    receiver.wait("evt-dup")
+    server.stop()
+    server.start()
+    replay = deliver(server, channel["id"], message("evt-dup"))
+    assert replay.status_code == 200 and replay.json()["duplicate"] is True
+    time.sleep(1)
+    assert len(receiver.for_event("evt-dup")) == 1
+    assert len([d for d in deliveries(server, channel["id"]) if d["event_id"] == "evt-dup"]) == 1
+
+
+def test_a_burst_of_100_deliveries_is_answered_exactly_once_each(server, receiver, channel):
+    events = [f"burst-{i}" for i in range(100)]
+
+    def send(event):
+        # As a platform does: a 429 (the server's queue is full) is retried.
+        for _ in range(400):
+            r = deliver(server, channel["id"], message(event, user=f"b{int(event[6:]) % 10}", text="Say hi."))
+            if r.status_code != 429:
+                return r.status_code
+            time.sleep(0.25)
+        return 429
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(send, events))
+        replays = list(pool.map(lambda e: deliver(server, channel["id"], message(e)).status_code, events))
+    assert statuses == [202] * 100, statuses
+    assert replays == [200] * 100, replays
+    deadline = time.time() + 300
+    while time.time() < deadline and sum(bool(receiver.for_event(e)) for e in events) < 100:
+        time.sleep(0.2)
+    time.sleep(1)
+    assert [len(receiver.for_event(e)) for e in events] == [1] * 100
+
+
+def test_429_is_retried_and_a_failing_receiver_shows_in_the_log(server, receiver, channel):
+    r = deliver(server, channel["id"], message("evt-flaky", user="flaky"))
+    assert r.status_code == 202
+    [call] = receiver.wait("evt-flaky", timeout=120)
+    assert receiver.tries["evt-flaky"] == 3
+    log = [d for d in deliveries(server, channel["id"]) if d["event_id"] == "evt-flaky"]
+    assert log[0]["status"] == "sent" and log[0]["attempts"] == 3, log
+
+    r = deliver(server, channel["id"], message("evt-down", user="down"))
+    assert r.status_code == 202
+    deadline = time.time() + 120
+    log = []
+    while time.time() < deadline and not log:
+        log = [d for d in deliveries(server, channel["id"]) if d["event_id"] == "evt-down"]
+        time.sleep(0.3)
+    assert log and log[0]["status"] == "failed", log
+    assert log[0]["attempts"] == 5 and log[0]["http_status"] == 500
+    assert "HTTP 500" in log[0]["last_error"] and "5 attempts" in log[0]["last_error"]
+
+
+def test_an_unpublished_bot_is_logged_not_answered(server, receiver):
+    bot = api(server, "POST", "/v1/bots", 201, json={"name": "Draft only"})["id"]
+    c = api(server, "POST", f"/v1/bots/{bot}/channels", 201, json={
+        "type": "webhook",
+        "config": {"secret": SECRET, "callback_url": f"http://127.0.0.1:{receiver.port}/kiln"}})
+    assert deliver(server, c["id"], message("evt-draft")).status_code == 202
+    deadline = time.time() + 30
+    log = []
+    while time.time() < deadline and not log:
+        log = deliveries(server, c["id"])
+        time.sleep(0.2)
+    assert log and log[0]["status"] == "failed" and "publish" in log[0]["last_error"], log
+    assert not receiver.for_event("evt-draft")

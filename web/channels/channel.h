@@ -1,0 +1,69 @@
+// Chat-app channels: what every platform (Telegram, Slack, Discord,
+// Feishu/Lark, LINE, WeCom, Kiln's own signed webhook) does in the same
+// shape. A Platform reads an inbound webhook request (its raw bytes, verified
+// before they are parsed) into an answer to give at once and, maybe, a user
+// message for the bot; and it turns the bot's answer into the HTTP calls that
+// deliver it. The Dispatcher (dispatcher.h) does the rest for every platform:
+// dedup, the turn, retries, the delivery log. Platforms hold no state and are
+// thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "web/http.h"
+
+namespace kiln::web::channels {
+
+// A user's message to the bot, as the platform gave it.
+struct InboundMessage {
+  std::string event_id;  // the platform's id of the delivery: retries carry the same
+  std::string user_id;   // the platform user (each keeps their own conversation)
+  std::string user_name;
+  std::string chat_id;   // where the answer goes (a chat, channel or thread)
+  std::string text;
+  bool is_group = false;
+  nlohmann::json reply;  // what the platform needs to answer (a reply token, ...)
+};
+
+// The answer to give the platform at once, and the message, if there is one.
+struct Received {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body = "{}";
+  bool has_message = false;
+  InboundMessage message;
+};
+
+// One HTTP call to the platform's API.
+struct Outbound {
+  std::string method = "POST";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+class Platform {
+ public:
+  virtual ~Platform() = default;
+  // Verifies and reads the request. Errors: kUnauthenticated (401: a missing,
+  // wrong or stale signature; nothing is processed), kInvalidArgument (400:
+  // a payload that cannot be read).
+  virtual Result<Received> Receive(const Request& request, const nlohmann::json& secrets,
+                                   int64_t now) const = 0;
+  // The calls that deliver `text` as the answer to `message`, in order (long
+  // answers split at the platform's limits).
+  virtual Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_view text,
+                                              const nlohmann::json& secrets,
+                                              std::string_view api_base_url,
+                                              int64_t now) const = 0;
+};
+
+// The platform of a channel type; null for a type without one yet.
+const Platform* PlatformFor(std::string_view type);
+
+}  // namespace kiln::web::channels

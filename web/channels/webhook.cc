@@ -1,0 +1,109 @@
+#include "web/channels/webhook.h"
+
+#include <charconv>
+
+#include "base/sha256.h"
+
+namespace kiln::web::channels {
+namespace {
+
+using json = nlohmann::json;
+
+std::string SecretOf(const json& secrets, const char* name) {
+  return secrets.is_object() && secrets.contains(name) && secrets[name].is_string()
+             ? secrets[name].get<std::string>()
+             : "";
+}
+
+const json* StringField(const json& object, const char* name, size_t max) {
+  if (!object.contains(name)) return nullptr;
+  const json& v = object[name];
+  if (!v.is_string() || v.get_ref<const std::string&>().empty() ||
+      v.get_ref<const std::string&>().size() > max) {
+    return nullptr;
+  }
+  return &v;
+}
+
+}  // namespace
+
+std::string WebhookSignature(std::string_view secret, std::string_view timestamp,
+                             std::string_view body) {
+  std::string signed_text;
+  signed_text.reserve(timestamp.size() + 1 + body.size());
+  signed_text.append(timestamp).append(".").append(body);
+  return "sha256=" + HmacSha256Hex(secret, signed_text);
+}
+
+Result<Received> WebhookPlatform::Receive(const Request& request, const json& secrets,
+                                          int64_t now) const {
+  const std::string secret = SecretOf(secrets, "secret");
+  if (secret.empty()) return Unauthenticated("the channel has no secret");
+  // The signature first, over the raw bytes; nothing is parsed before it holds.
+  const std::string_view timestamp = request.Header("x-kiln-timestamp");
+  const std::string_view signature = request.Header("x-kiln-signature");
+  if (timestamp.empty() || signature.empty()) {
+    return Unauthenticated("X-Kiln-Timestamp and X-Kiln-Signature are required");
+  }
+  int64_t ts = 0;
+  auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
+  if (ec != std::errc() || end != timestamp.data() + timestamp.size() || timestamp.size() > 12) {
+    return Unauthenticated("X-Kiln-Timestamp must be unix seconds");
+  }
+  if (ts < now - kWebhookWindowSeconds || ts > now + kWebhookWindowSeconds) {
+    return Unauthenticated("X-Kiln-Timestamp is more than 300 s away from the server's clock");
+  }
+  if (!ConstantTimeEquals(signature, WebhookSignature(secret, timestamp, request.body))) {
+    return Unauthenticated("the signature does not match the body");
+  }
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return InvalidArgument("the body must be a JSON object");
+  }
+  const json* event_id = StringField(body, "event_id", 200);
+  const json* text = StringField(body, "text", 20000);
+  if (event_id == nullptr) return InvalidArgument("event_id must be a string of 1-200 characters");
+  if (text == nullptr) return InvalidArgument("text must be a string of 1-20000 characters");
+  if (!body.contains("user") || !body["user"].is_object()) {
+    return InvalidArgument("user must be an object with an id");
+  }
+  const json* user_id = StringField(body["user"], "id", 200);
+  if (user_id == nullptr) return InvalidArgument("user.id must be a string of 1-200 characters");
+  Received out;
+  out.status = 202;
+  out.has_message = true;
+  InboundMessage& m = out.message;
+  m.event_id = event_id->get<std::string>();
+  m.user_id = user_id->get<std::string>();
+  if (const json* name = StringField(body["user"], "name", 200)) m.user_name = name->get<std::string>();
+  m.chat_id = m.user_id;
+  if (const json* conv = StringField(body, "conversation", 200)) m.chat_id = conv->get<std::string>();
+  m.text = text->get<std::string>();
+  out.body = json{{"accepted", true}, {"event_id", m.event_id}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+  return out;
+}
+
+Result<std::vector<Outbound>> WebhookPlatform::Reply(const InboundMessage& message,
+                                                     std::string_view text, const json& secrets,
+                                                     std::string_view api_base_url,
+                                                     int64_t now) const {
+  std::string url = SecretOf(secrets, "callback_url");
+  // A test (or a relay) may point the channel elsewhere.
+  if (!api_base_url.empty()) url = std::string(api_base_url);
+  if (url.empty()) return FailedPrecondition("the channel has no callback_url");
+  Outbound call;
+  call.url = url;
+  call.body = json{{"event_id", message.event_id},
+                   {"user_id", message.user_id},
+                   {"conversation", message.chat_id},
+                   {"text", text}}
+                  .dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string ts = std::to_string(now);
+  call.headers = {{"Content-Type", "application/json"},
+                  {"X-Kiln-Timestamp", ts},
+                  {"X-Kiln-Signature", WebhookSignature(SecretOf(secrets, "secret"), ts, call.body)}};
+  return std::vector<Outbound>{std::move(call)};
+}
+
+}  // namespace kiln::web::channels

@@ -1,0 +1,59 @@
+// Inbound webhooks of chat-app channels: POST /hooks/{cid}, public (the
+// platform proves itself with its signature, checked by the channel's
+// Platform over the raw body before anything is parsed; the body cap is the
+// route's, checked before any of that). A new message is handed to the
+// Dispatcher and acknowledged at once; a retried or replayed event is
+// answered 200 and not processed again.
+#include "web/channels/channel.h"
+#include "web/channels/dispatcher.h"
+#include "web/handlers/handlers.h"
+
+namespace kiln::web {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr size_t kHookBodyLimit = 1 << 20;
+
+}  // namespace
+
+void AddHookRoutes(Router& router, storage::Store* store, channels::Dispatcher* dispatcher) {
+  Route hook = NewRoute("POST", "/hooks/{cid}", "channelWebhook",
+                        "A chat app's delivery to a channel (signed by the platform)", "channels",
+                        Access::kPublic);
+  hook.body_limit = kHookBodyLimit;
+  hook.path_params = {IdParam("cid", "The channel's id.")};
+  hook.responses = {{200, "Acknowledged (a duplicate, or a platform's check answered).",
+                     {{"type", "object"}}},
+                    {202, "Taken: the bot answers through the platform's API.",
+                     {{"type", "object"}}}};
+  hook.errors = {401, 409, 503};
+  hook.handler = [store, dispatcher](RequestContext& ctx) -> Result<Response> {
+    KILN_ASSIGN_OR_RETURN(storage::Channel channel, store->channels().Find(ctx.PathParam("cid")));
+    if (!channel.enabled) return NotFound("channel " + channel.id + " is disabled");
+    const channels::Platform* platform = channels::PlatformFor(channel.type);
+    if (platform == nullptr) {
+      return FailedPrecondition("the " + channel.type + " channel's webhook is not available yet");
+    }
+    if (dispatcher == nullptr) return Unavailable("channels need the agent (no models)");
+    const json secrets = json::parse(channel.secrets, nullptr, false);
+    KILN_ASSIGN_OR_RETURN(channels::Received received,
+                          platform->Receive(ctx.request, secrets, UnixSeconds()));
+    if (received.has_message) {
+      const std::string event_id = received.message.event_id;
+      KILN_ASSIGN_OR_RETURN(bool fresh,
+                            dispatcher->Take(channel, *platform, std::move(received.message)));
+      if (!fresh) {
+        return JsonResponse(200, {{"duplicate", true}, {"event_id", event_id}});
+      }
+    }
+    Response res;
+    res.status = received.status;
+    res.content_type = received.content_type;
+    res.body = std::move(received.body);
+    return res;
+  };
+  router.Add(std::move(hook));
+}
+
+}  // namespace kiln::web
