@@ -68,6 +68,16 @@ class KilnServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def start_kiln(*args):
+    """A started KilnServer of $KILN_BIN with these extra arguments (close() it)."""
+    binary = os.environ.get("KILN_BIN")
+    if not binary:
+        pytest.fail("KILN_BIN must name the kiln binary (make test sets it)")
+    server = KilnServer(binary, list(args))
+    server.start()
+    return server
+
+
 @pytest.fixture
 def kiln():
     binary = os.environ.get("KILN_BIN")

@@ -3,12 +3,11 @@ the credentials each needs (write-only: never in any answer), validation
 naming the field, field-by-field changes, the webhook URL on the public URL,
 the delivery log, workspace isolation, and channels going with their bot."""
 import json
-import os
 
 import pytest
 import requests
 
-from conftest import ADMIN_KEY, KilnServer
+from conftest import ADMIN_KEY, start_kiln
 
 H = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
@@ -30,11 +29,7 @@ SECRET_VALUES = [v for c in CONFIGS.values() for k, v in c.items()
 
 @pytest.fixture(scope="module")
 def server():
-    binary = os.environ.get("KILN_BIN")
-    if not binary:
-        pytest.fail("KILN_BIN must name the kiln binary (make test sets it)")
-    s = KilnServer(binary, ["--no-models", "--public-url", "https://bots.example.com/"])
-    s.start()
+    s = start_kiln("--no-models", "--public-url", "https://bots.example.com/")
     yield s
     s.close()
 
@@ -149,9 +144,7 @@ def test_workspaces_are_isolated_and_channels_go_with_their_bot(server):
 
 
 def test_the_webhook_url_follows_the_host_without_a_public_url():
-    binary = os.environ["KILN_BIN"]
-    s = KilnServer(binary, ["--no-models"])
-    s.start()
+    s = start_kiln("--no-models")
     try:
         b = call(s, "POST", "/v1/bots", 201, json={"name": "b"})["id"]
         c = call(s, "POST", f"/v1/bots/{b}/channels", 201, json={"type": "line", "config": CONFIGS["line"]})

@@ -9,7 +9,6 @@ retried, one that keeps failing shows in the delivery log."""
 import hashlib
 import hmac
 import json
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from conftest import ADMIN_KEY, KilnServer
+from conftest import ADMIN_KEY, start_kiln
 
 H = {"Authorization": f"Bearer {ADMIN_KEY}"}
 SECRET = "a-webhook-secret-for-the-tests"
@@ -89,11 +88,7 @@ def receiver():
 
 @pytest.fixture(scope="module")
 def server(receiver):
-    binary = os.environ.get("KILN_BIN")
-    if not binary:
-        pytest.fail("KILN_BIN must name the kiln binary (make test sets it)")
-    s = KilnServer(binary, ["--outbound-allow", f"127.0.0.1:{receiver.port}"])
-    s.start()
+    s = start_kiln("--outbound-allow", f"127.0.0.1:{receiver.port}")
     yield s
     s.close()
 

@@ -20,7 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import ADMIN_KEY, KilnServer, stock_quote_service
+from conftest import ADMIN_KEY, start_kiln, stock_quote_service
 from marionette import Firefox
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -45,11 +45,7 @@ def hostile():
 
 @pytest.fixture(scope="module")
 def server(weather, hostile):
-    binary = os.environ.get("KILN_BIN")
-    if not binary:
-        pytest.fail("KILN_BIN must name the kiln binary (make test sets it)")
-    s = KilnServer(binary, ["--outbound-allow", f"127.0.0.1:{weather},127.0.0.1:{hostile}"])
-    s.start()
+    s = start_kiln("--outbound-allow", f"127.0.0.1:{weather},127.0.0.1:{hostile}")
     yield s
     s.close()
 
