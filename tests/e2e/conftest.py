@@ -1,5 +1,6 @@
 """Fixtures for the end-to-end tests: the real kiln binary on an ephemeral
 loopback port with a fresh data folder, stopped at the end."""
+import json
 import os
 import pathlib
 import shutil
@@ -143,3 +144,79 @@ def stock_quote_service(answer: bytes):
         yield httpd.server_address[1]
     finally:
         httpd.shutdown()
+
+
+class FakePlatform:
+    """A chat app's API on 127.0.0.1, written for the tests: records every call
+    (path, headers, raw body, parsed JSON) and answers with `respond(path, data,
+    n)` -> (status, headers, body) where n counts the calls to that path with
+    the same body (1 for the first try); 200 {"ok": true} by default."""
+
+    def __init__(self, respond=None):
+        self.calls = []
+        self.tries = {}
+        self.lock = threading.Lock()
+        self.respond = respond or (lambda path, data, n: (200, {}, b'{"ok": true, "result": {}}'))
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                try:
+                    data = json.loads(raw)
+                except ValueError:
+                    data = None
+                with outer.lock:
+                    key = (self.path, raw)
+                    n = outer.tries[key] = outer.tries.get(key, 0) + 1
+                    status, headers, body = outer.respond(self.path, data, n)
+                    outer.calls.append({"path": self.path, "headers": dict(self.headers),
+                                        "body": raw, "data": data, "status": status})
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def matching(self, predicate, status=200):
+        with self.lock:
+            return [c for c in self.calls if c["status"] == status and predicate(c)]
+
+    def wait(self, predicate, timeout=90, count=1):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            got = self.matching(predicate)
+            if len(got) >= count:
+                return got
+            time.sleep(0.05)
+        raise AssertionError(f"the fake platform got no such call; calls: {self.calls[-5:]}")
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def api(server, method, path, status=200, **kw):
+    """One call of the API with the admin key; asserts the status, returns the JSON."""
+    import requests
+    r = requests.request(method, server.url + path, timeout=60,
+                         headers={"Authorization": f"Bearer {ADMIN_KEY}"}, **kw)
+    assert r.status_code == status, (method, path, r.status_code, r.text)
+    return r.json()
+
+
+def published_bot(server, name):
+    """A short-spoken bot (24 tokens, temperature 0), published: its id."""
+    bot = api(server, "POST", "/v1/bots", 201, json={
+        "name": name, "persona": "You are a friendly assistant. Answer briefly.",
+        "model_params": {"max_tokens": 24, "temperature": 0}})["id"]
+    api(server, "POST", f"/v1/bots/{bot}/publish", 201, json={"note": "v1"})
+    return bot

@@ -9,17 +9,14 @@ retried, one that keeps failing shows in the delivery log."""
 import hashlib
 import hmac
 import json
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
-from conftest import ADMIN_KEY, start_kiln
+from conftest import FakePlatform, api, published_bot, start_kiln
 
-H = {"Authorization": f"Bearer {ADMIN_KEY}"}
 SECRET = "a-webhook-secret-for-the-tests"
 
 
@@ -27,63 +24,38 @@ def sign(secret, ts, body: bytes):
     return "sha256=" + hmac.new(secret.encode(), str(ts).encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-class Receiver:
-    """The system on the other side: records signed callbacks. Users named
-    "flaky" get 429 twice first; users named "down" always get 500."""
+def respond(path, data, n):
+    """Users named "flaky" get 429 twice first; users named "down" always 500."""
+    user = (data or {}).get("user_id", "")
+    if user.startswith("flaky") and n <= 2:
+        return 429, {"Retry-After": "1"}, b"{}"
+    if user.startswith("down"):
+        return 500, {}, b"{}"
+    return 200, {}, b"{}"
+
+
+class Receiver(FakePlatform):
+    """The system on the other side of the webhook channel."""
 
     def __init__(self):
-        self.calls = []
-        self.lock = threading.Lock()
-        self.tries = {}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                data = json.loads(body)
-                with outer.lock:
-                    n = outer.tries[data["event_id"]] = outer.tries.get(data["event_id"], 0) + 1
-                    user = data["user_id"]
-                    if user.startswith("flaky") and n <= 2:
-                        status = 429
-                    elif user.startswith("down"):
-                        status = 500
-                    else:
-                        status = 200
-                        outer.calls.append({"headers": dict(self.headers), "body": body, "data": data})
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "1")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        super().__init__(respond)
 
     def for_event(self, event_id):
+        return self.matching(lambda c: c["data"]["event_id"] == event_id)
+
+    def attempts_for(self, event_id):
         with self.lock:
-            return [c for c in self.calls if c["data"]["event_id"] == event_id]
+            return len([c for c in self.calls if c["data"]["event_id"] == event_id])
 
     def wait(self, event_id, timeout=90):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            got = self.for_event(event_id)
-            if got:
-                return got
-            time.sleep(0.05)
-        raise AssertionError(f"no callback for {event_id}")
+        return super().wait(lambda c: c["data"]["event_id"] == event_id, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def receiver():
     r = Receiver()
     yield r
-    r.httpd.shutdown()
+    r.close()
 
 
 @pytest.fixture(scope="module")
@@ -93,18 +65,9 @@ def server(receiver):
     s.close()
 
 
-def api(server, method, path, status=200, **kw):
-    r = requests.request(method, server.url + path, headers=H, timeout=60, **kw)
-    assert r.status_code == status, (method, path, r.text)
-    return r.json()
-
-
 @pytest.fixture(scope="module")
 def channel(server, receiver):
-    bot = api(server, "POST", "/v1/bots", 201, json={
-        "name": "Hook bot", "persona": "You are a friendly assistant. Answer briefly.",
-        "model_params": {"max_tokens": 24, "temperature": 0}})["id"]
-    api(server, "POST", f"/v1/bots/{bot}/publish", 201, json={"note": "v1"})
+    bot = published_bot(server, "Hook bot")
     c = api(server, "POST", f"/v1/bots/{bot}/channels", 201, json={
         "type": "webhook",
         "config": {"secret": SECRET, "callback_url": f"http://127.0.0.1:{receiver.port}/kiln"}})
@@ -246,7 +209,7 @@ def test_429_is_retried_and_a_failing_receiver_shows_in_the_log(server, receiver
     r = deliver(server, channel["id"], message("evt-flaky", user="flaky"))
     assert r.status_code == 202
     [call] = receiver.wait("evt-flaky", timeout=120)
-    assert receiver.tries["evt-flaky"] == 3
+    assert receiver.attempts_for("evt-flaky") == 3
     log = [d for d in deliveries(server, channel["id"]) if d["event_id"] == "evt-flaky"]
     assert log[0]["status"] == "sent" and log[0]["attempts"] == 3, log
 

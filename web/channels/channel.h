@@ -63,6 +63,11 @@ class Platform {
                                               int64_t now) const = 0;
 };
 
+// Cuts `text` into pieces of at most `max_chars` code points each, at a
+// paragraph, line or word break where there is one in the second half of a
+// piece, and never inside a UTF-8 sequence. Empty text gives no pieces.
+std::vector<std::string> SplitText(std::string_view text, size_t max_chars);
+
 // The platform of a channel type; null for a type without one yet.
 const Platform* PlatformFor(std::string_view type);
 

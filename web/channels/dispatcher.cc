@@ -13,13 +13,19 @@ namespace {
 
 bool Retryable(int status) { return status == 429 || status >= 500; }
 
-// Retry-After in seconds (the form platforms send), or -1.
+// How long the platform asks us to wait, or -1: the Retry-After header in
+// seconds, or the Bot API's {"parameters": {"retry_after": S}} in the body.
 int64_t RetryAfterMs(const plugins::FetchResponse& r) {
   const std::string v = r.Header("retry-after");
   int64_t s = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || s < 0) return -1;
-  return s * 1000;
+  if (!v.empty() && ec == std::errc() && end == v.data() + v.size() && s >= 0) return s * 1000;
+  const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+  if (body.is_object() && body.contains("parameters") && body["parameters"].is_object()) {
+    const nlohmann::json& after = body["parameters"].value("retry_after", nlohmann::json());
+    if (after.is_number_integer() && after.get<int64_t>() >= 0) return after.get<int64_t>() * 1000;
+  }
+  return -1;
 }
 
 std::string Short(std::string text, size_t max = 300) {

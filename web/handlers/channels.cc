@@ -20,6 +20,7 @@ struct FieldRule {
   const char* name;
   const char* pattern;  // empty: any non-blank text
   const char* what;     // how a bad value is described
+  bool optional = false;
 };
 
 // The credentials each platform needs (all required), with the shape the
@@ -30,7 +31,9 @@ const std::map<std::string, std::vector<FieldRule>>& Platforms() {
       {"telegram",
        {{"bot_token", "^[0-9]{1,20}:[A-Za-z0-9_-]{20,200}$", "a token such as 123456:ABC-DEF..."},
         // Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -.
-        {"secret_token", "^[A-Za-z0-9_-]{1,256}$", "1-256 of A-Z, a-z, 0-9, _ and -"}}},
+        {"secret_token", "^[A-Za-z0-9_-]{1,256}$", "1-256 of A-Z, a-z, 0-9, _ and -"},
+        // Groups are answered when this name is @mentioned (any mention without it).
+        {"bot_username", "^@?[A-Za-z0-9_]{5,64}$", "the bot's @username", true}}},
       {"slack",
        {{"bot_token", "^xoxb-[A-Za-z0-9-]{8,}$", "a bot token starting xoxb-"},
         {"signing_secret", "^[0-9a-f]{16,128}$", "the app's signing secret (hex)"}}},
@@ -153,6 +156,7 @@ Status MergeConfig(const std::string& type, const json& given, json& secrets) {
   }
   for (const FieldRule& rule : rules) {
     const std::string param = std::string("config.") + rule.name;
+    if (rule.optional && !secrets.contains(rule.name)) continue;
     if (!secrets.contains(rule.name) || !secrets[rule.name].is_string() ||
         secrets[rule.name].get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos) {
       return InvalidArgument(param + " is required for a " + type + " channel", param);

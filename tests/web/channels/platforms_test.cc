@@ -1,0 +1,275 @@
+// The channel platforms without a server: long answers cut at the platform's
+// limits (never inside a character), Kiln's signed webhook and Telegram read
+// from raw requests (every way a request can be wrong), and the calls that
+// deliver an answer.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/sha256.h"
+#include "web/channels/channel.h"
+#include "web/channels/telegram.h"
+#include "web/channels/webhook.h"
+
+namespace kiln::web::channels {
+namespace {
+
+using json = nlohmann::json;
+
+size_t CodePoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+TEST(SplitText, CutsAtBreaksWithinTheLimitAndNeverInsideACharacter) {
+  EXPECT_TRUE(SplitText("", 10).empty());
+  EXPECT_EQ(SplitText("short", 10), std::vector<std::string>{"short"});
+  auto words = SplitText("one two three four five six", 10);
+  for (const auto& w : words) EXPECT_LE(CodePoints(w), 10u) << w;
+  EXPECT_EQ(words.front(), "one two");
+  std::string joined;
+  for (const auto& w : words) joined += (joined.empty() ? "" : " ") + w;
+  EXPECT_EQ(joined, "one two three four five six");
+  // Chinese has no spaces: cut by code points, each piece valid UTF-8.
+  std::string zh;
+  for (int i = 0; i < 1000; ++i) zh += "大模型";
+  auto pieces = SplitText(zh, 4096);
+  ASSERT_EQ(pieces.size(), 1u);
+  pieces = SplitText(zh, 1000);
+  ASSERT_EQ(pieces.size(), 3u);
+  std::string back;
+  for (const auto& p : pieces) {
+    EXPECT_LE(CodePoints(p), 1000u);
+    EXPECT_EQ(p.size() % 3, 0u);  // whole characters only
+    back += p;
+  }
+  EXPECT_EQ(back, zh);
+  // A paragraph break in the second half wins over a hard cut.
+  std::string text = std::string(70, 'a') + "\n\n" + std::string(70, 'b');
+  pieces = SplitText(text, 100);
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0], std::string(70, 'a'));
+  EXPECT_EQ(pieces[1], std::string(70, 'b'));
+  // Emoji (4 bytes) stay whole.
+  std::string emoji;
+  for (int i = 0; i < 9; ++i) emoji += "\xF0\x9F\x98\x80";
+  for (const auto& p : SplitText(emoji, 4)) EXPECT_EQ(p.size() % 4, 0u);
+}
+
+Request Post(std::string body, std::vector<std::pair<std::string, std::string>> headers) {
+  Request r;
+  r.method = "POST";
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+const json kWebhookSecrets = {{"secret", "a-webhook-secret-of-length"},
+                              {"callback_url", "https://example.com/cb"}};
+
+TEST(WebhookPlatform, AcceptsASignedMessageAndRefusesEverythingElse) {
+  WebhookPlatform p;
+  const int64_t now = 1700000000;
+  const std::string body = R"({"event_id":"e1","user":{"id":"u1","name":"Ada"},"text":"hi"})";
+  const std::string sig = WebhookSignature("a-webhook-secret-of-length", "1700000000", body);
+  EXPECT_EQ(sig, "sha256=" + HmacSha256Hex("a-webhook-secret-of-length", "1700000000." + body));
+  auto ok = p.Receive(Post(body, {{"x-kiln-timestamp", "1700000000"}, {"x-kiln-signature", sig}}),
+                      kWebhookSecrets, now);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->status, 202);
+  ASSERT_TRUE(ok->has_message);
+  EXPECT_EQ(ok->message.event_id, "e1");
+  EXPECT_EQ(ok->message.user_id, "u1");
+  EXPECT_EQ(ok->message.user_name, "Ada");
+  EXPECT_EQ(ok->message.text, "hi");
+
+  auto code = [&](std::string b, std::string ts, std::string s, int64_t at = 1700000000) {
+    return p.Receive(Post(b, {{"x-kiln-timestamp", ts}, {"x-kiln-signature", s}}), kWebhookSecrets,
+                     at)
+        .status()
+        .code();
+  };
+  std::string flipped = body;
+  flipped[5] ^= 1;
+  EXPECT_EQ(code(flipped, "1700000000", sig), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(body, "1700000000", sig.substr(0, sig.size() - 1)), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(body, "1700000000", sig, now + 301), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(body, "1700000000", sig, now - 301), StatusCode::kUnauthenticated);
+  EXPECT_TRUE(p.Receive(Post(body, {{"x-kiln-timestamp", "1700000000"}, {"x-kiln-signature", sig}}),
+                        kWebhookSecrets, now + 300)
+                  .ok());
+  EXPECT_EQ(code(body, "17e8", sig), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(body, "", ""), StatusCode::kUnauthenticated);
+  std::string upper = sig;
+  for (size_t i = 7; i < upper.size(); ++i) upper[i] = static_cast<char>(toupper(upper[i]));
+  EXPECT_EQ(code(body, "1700000000", upper), StatusCode::kUnauthenticated);
+  auto signed_code = [&](std::string b) {
+    return code(b, "1700000000", WebhookSignature("a-webhook-secret-of-length", "1700000000", b));
+  };
+  EXPECT_EQ(signed_code("{"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(signed_code("[]"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(signed_code(R"({"event_id":"e","user":{"id":"u"}})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(signed_code(R"({"event_id":"","user":{"id":"u"},"text":"x"})"),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(signed_code(R"({"event_id":"e","user":"u","text":"x"})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(signed_code(R"({"event_id":"e","user":{"id":7},"text":"x"})"),
+            StatusCode::kInvalidArgument);
+  // Without a secret nothing is accepted.
+  EXPECT_EQ(p.Receive(Post(body, {{"x-kiln-timestamp", "1700000000"}, {"x-kiln-signature", sig}}),
+                      json::object(), now)
+                .status()
+                .code(),
+            StatusCode::kUnauthenticated);
+}
+
+TEST(WebhookPlatform, TheReplyIsSignedForTheReceiver) {
+  WebhookPlatform p;
+  InboundMessage m;
+  m.event_id = "e1";
+  m.user_id = "u1";
+  m.chat_id = "thread-9";
+  auto calls = p.Reply(m, "Hello 你好", kWebhookSecrets, "", 1700000123);
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 1u);
+  const Outbound& c = (*calls)[0];
+  EXPECT_EQ(c.url, "https://example.com/cb");
+  json body = json::parse(c.body);
+  EXPECT_EQ(body["text"], "Hello 你好");
+  EXPECT_EQ(body["conversation"], "thread-9");
+  std::string ts, sig;
+  for (const auto& [k, v] : c.headers) {
+    if (k == "X-Kiln-Timestamp") ts = v;
+    if (k == "X-Kiln-Signature") sig = v;
+  }
+  EXPECT_EQ(ts, "1700000123");
+  EXPECT_EQ(sig, WebhookSignature("a-webhook-secret-of-length", ts, c.body));
+  EXPECT_EQ(p.Reply(m, "x", kWebhookSecrets, "http://127.0.0.1:9/relay", 0)->at(0).url,
+            "http://127.0.0.1:9/relay");
+}
+
+const json kTelegramSecrets = {{"bot_token", "123456:ABCdefGHIjklMNOpqrSTUvwx"},
+                               {"secret_token", "tg_secret-1"}};
+
+Result<Received> Telegram(const json& update, const std::string& secret = "tg_secret-1",
+                          const json& secrets = kTelegramSecrets) {
+  TelegramPlatform p;
+  return p.Receive(Post(update.dump(), {{"x-telegram-bot-api-secret-token", secret}}), secrets, 0);
+}
+
+json PrivateText(int64_t update_id, const std::string& text) {
+  return {{"update_id", update_id},
+          {"message",
+           {{"message_id", 42},
+            {"date", 1700000000},
+            {"from", {{"id", 5550001}, {"is_bot", false}, {"first_name", "Ana"}}},
+            {"chat", {{"id", 5550001}, {"type", "private"}}},
+            {"text", text}}}};
+}
+
+TEST(TelegramPlatform, ReadsAPrivateMessage) {
+  auto r = Telegram(PrivateText(700000123, "hello bot"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  ASSERT_TRUE(r->has_message);
+  EXPECT_EQ(r->message.event_id, "update:700000123");
+  EXPECT_EQ(r->message.user_id, "5550001");
+  EXPECT_EQ(r->message.chat_id, "5550001");
+  EXPECT_EQ(r->message.text, "hello bot");
+  EXPECT_FALSE(r->message.is_group);
+  // Ids past 32 bits survive.
+  json big = PrivateText(1, "x");
+  big["message"]["chat"]["id"] = int64_t{-1001234567890123};
+  r = Telegram(big);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->message.chat_id, "-1001234567890123");
+}
+
+TEST(TelegramPlatform, RefusesAWrongSecretAndBadUpdates) {
+  const json u = PrivateText(1, "hi");
+  EXPECT_EQ(Telegram(u, "tg_secret-2").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(Telegram(u, "tg_secret-").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(Telegram(u, "").status().code(), StatusCode::kUnauthenticated);
+  TelegramPlatform p;
+  EXPECT_EQ(p.Receive(Post("{", {{"x-telegram-bot-api-secret-token", "tg_secret-1"}}),
+                      kTelegramSecrets, 0)
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  json no_id = u;
+  no_id.erase("update_id");
+  EXPECT_EQ(Telegram(no_id).status().code(), StatusCode::kInvalidArgument);
+  json str_id = u;
+  str_id["update_id"] = "1";
+  EXPECT_EQ(Telegram(str_id).status().code(), StatusCode::kInvalidArgument);
+  json no_chat = u;
+  no_chat["message"].erase("chat");
+  EXPECT_EQ(Telegram(no_chat).status().code(), StatusCode::kInvalidArgument);
+  // A channel with no secret_token set accepts nothing.
+  EXPECT_EQ(Telegram(u, "", {{"bot_token", "1:x"}}).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST(TelegramPlatform, IgnoresWhatItDoesNotAnswer) {
+  json edited = {{"update_id", 5}, {"edited_message", PrivateText(5, "x")["message"]}};
+  auto r = Telegram(edited);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_message);
+  json photo = PrivateText(6, "x");
+  photo["message"].erase("text");
+  EXPECT_FALSE(Telegram(photo)->has_message);
+  json from_bot = PrivateText(7, "x");
+  from_bot["message"]["from"]["is_bot"] = true;
+  EXPECT_FALSE(Telegram(from_bot)->has_message);
+}
+
+TEST(TelegramPlatform, GroupsAreAnsweredOnlyWhenTheBotIsAddressed) {
+  json g = PrivateText(8, "what is new?");
+  g["message"]["chat"] = {{"id", -100200}, {"type", "supergroup"}};
+  EXPECT_FALSE(Telegram(g)->has_message);
+  // "@kiln_bot what is new?" with its mention entity (offsets in UTF-16 units).
+  g["message"]["text"] = "你好 @kiln_bot what is new?";
+  g["message"]["entities"] = json::array({{{"type", "mention"}, {"offset", 3}, {"length", 9}}});
+  json secrets = kTelegramSecrets;
+  secrets["bot_username"] = "kiln_bot";
+  auto r = Telegram(g, "tg_secret-1", secrets);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->has_message);
+  EXPECT_TRUE(r->message.is_group);
+  EXPECT_EQ(r->message.text, "你好  what is new?");
+  EXPECT_EQ(r->message.chat_id, "-100200");
+  EXPECT_EQ(r->message.user_id, "5550001");
+  // Someone else mentioned: not for us.
+  secrets["bot_username"] = "@other_bot";
+  EXPECT_FALSE(Telegram(g, "tg_secret-1", secrets)->has_message);
+  // Entities that point outside the text are ignored, not trusted.
+  g["message"]["entities"] = json::array({{{"type", "mention"}, {"offset", 30}, {"length", 900}}});
+  EXPECT_FALSE(Telegram(g)->has_message);
+  // A reply to the bot's own message counts.
+  g["message"]["reply_to_message"] = {{"message_id", 1}, {"from", {{"id", 9}, {"is_bot", true}}}};
+  EXPECT_TRUE(Telegram(g)->has_message);
+}
+
+TEST(TelegramPlatform, RepliesThroughSendMessageInPiecesOf4096) {
+  auto r = Telegram(PrivateText(9, "hi"));
+  ASSERT_TRUE(r.ok());
+  TelegramPlatform p;
+  std::string answer;
+  for (int i = 0; i < 5000; ++i) answer += "字";
+  auto calls = p.Reply(r->message, answer, kTelegramSecrets, "http://127.0.0.1:9", 0);
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 2u);
+  EXPECT_EQ((*calls)[0].url, "http://127.0.0.1:9/bot123456:ABCdefGHIjklMNOpqrSTUvwx/sendMessage");
+  json first = json::parse((*calls)[0].body);
+  json second = json::parse((*calls)[1].body);
+  EXPECT_EQ(first["chat_id"], 5550001);
+  EXPECT_EQ(first["reply_parameters"]["message_id"], 42);
+  EXPECT_FALSE(second.contains("reply_parameters"));
+  EXPECT_EQ(CodePoints(first["text"]), 4096u);
+  EXPECT_EQ(CodePoints(second["text"]), 904u);
+  EXPECT_EQ(p.Reply(r->message, "x", kTelegramSecrets, "", 0)->at(0).url.rfind(
+                "https://api.telegram.org/bot", 0),
+            0u);
+}
+
+}  // namespace
+}  // namespace kiln::web::channels
