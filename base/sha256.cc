@@ -29,13 +29,19 @@ std::string Sha256Hex(std::string_view data) {
   return Hex(digest, len);
 }
 
-std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   KILN_CHECK(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
                   reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest,
                   &len) != nullptr);
-  return Hex(digest, len);
+  return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  const std::string mac = HmacSha256(key, data);
+  return Hex(reinterpret_cast<const unsigned char*>(mac.data()),
+             static_cast<unsigned int>(mac.size()));
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

@@ -9,7 +9,8 @@ namespace kiln {
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
-// Lower-case hex HMAC-SHA256 of `data` under `key` (RFC 2104).
+// HMAC-SHA256 of `data` under `key` (RFC 2104): the 32 raw bytes, or lower-case hex.
+std::string HmacSha256(std::string_view key, std::string_view data);
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
 // Compares two strings in time that depends only on their lengths.

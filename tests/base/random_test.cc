@@ -1,3 +1,4 @@
+#include "base/base64.h"
 #include "base/random.h"
 
 #include <gtest/gtest.h>
@@ -41,6 +42,25 @@ TEST(Sha256, HmacKnownVectors) {
                           "v0:1700000000:{\"type\":\"url_verification\",\"token\":\"tkn\","
                           "\"challenge\":\"abc123\"}"),
             "3f16ee536ebca8da48f6167b29f143bf2ea349d7cdb36692424735c742108c07");
+}
+
+TEST(Base64, EncodesAndDecodesStrictly) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64Decode("Zm9vYmE=").value(), "fooba");
+  EXPECT_EQ(Base64Decode("Zg==").value(), "f");
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  EXPECT_EQ(Base64Decode(Base64Encode(all)).value(), all);
+  for (const char* bad : {"Zg", "Zg=", "Z===", "Zg==Zg==", "Zm9v\n", "Zm9-", "=Zm9"}) {
+    EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
+  }
+  // LINE's signature vector (../shared/specs/channels.md section 7).
+  EXPECT_EQ(Base64Encode(HmacSha256("test_channel_secret",
+                                    R"({"destination":"U00000000000000000000000000000000","events":[]})")),
+            "8BnrnB9ZR2DkR6H65eHG/THnnFpB2PpL7rOGjiuchNA=");
 }
 
 TEST(Sha256, KnownVectors) {

@@ -147,8 +147,10 @@ TEST_F(ChannelRepositoryTest, ConcurrentDeliveriesOfTheSameEventsAreTakenOnceEac
     threads.emplace_back([&] {
       for (int i = 0; i < 100; ++i) {
         auto r = repo().RecordEvent("chn_1", "evt_" + std::to_string(i), 100);
-        if (!r.ok()) errors++;
-        else if (*r) taken++;
+        if (!r.ok())
+          errors++;
+        else if (*r)
+          taken++;
       }
     });
   }

@@ -1,7 +1,6 @@
 #include "web/channels/channel.h"
 
-#include "web/channels/telegram.h"
-#include "web/channels/webhook.h"
+#include <charconv>
 
 namespace kiln::web::channels {
 
@@ -21,8 +20,8 @@ std::vector<std::string> SplitText(std::string_view text, size_t max_chars) {
     if (end < text.size()) {
       // Prefer a break in the second half: a blank line, a line, a space.
       const std::string_view piece = text.substr(start, end - start);
-      for (std::string_view brk : {std::string_view("\n\n"), std::string_view("\n"),
-                                   std::string_view(" ")}) {
+      for (std::string_view brk :
+           {std::string_view("\n\n"), std::string_view("\n"), std::string_view(" ")}) {
         const size_t at = piece.rfind(brk);
         if (at != std::string_view::npos && at >= piece.size() / 2) {
           end = start + at + brk.size();
@@ -38,11 +37,42 @@ std::vector<std::string> SplitText(std::string_view text, size_t max_chars) {
   return pieces;
 }
 
+Status CheckTimestamp(std::string_view value, int64_t now, int64_t window, const char* header) {
+  int64_t t = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), t);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
+      value.size() > 12) {
+    return Unauthenticated(std::string(header) + " must be unix seconds");
+  }
+  if (t < now - window || t > now + window) {
+    return Unauthenticated(std::string(header) + " is more than " + std::to_string(window) +
+                           " s away from the server's clock");
+  }
+  return Status::OK();
+}
+
+std::string StringOf(const nlohmann::json& o, const char* key) {
+  return o.is_object() && o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : "";
+}
+
+size_t ByteOfUtf16(std::string_view s, int64_t units) {
+  if (units < 0) return std::string_view::npos;
+  int64_t seen = 0;
+  size_t i = 0;
+  while (i < s.size() && seen < units) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    seen += len == 4 ? 2 : 1;
+    i += len;
+  }
+  return seen == units && i <= s.size() ? i : std::string_view::npos;
+}
+
 const Platform* PlatformFor(std::string_view type) {
-  static const WebhookPlatform webhook;
-  static const TelegramPlatform telegram;
-  if (type == "webhook") return &webhook;
-  if (type == "telegram") return &telegram;
+  if (type == "webhook") return WebhookPlatform();
+  if (type == "telegram") return TelegramPlatform();
+  if (type == "slack") return SlackPlatform();
+  if (type == "line") return LinePlatform();
   return nullptr;
 }
 

@@ -24,19 +24,20 @@ struct InboundMessage {
   std::string event_id;  // the platform's id of the delivery: retries carry the same
   std::string user_id;   // the platform user (each keeps their own conversation)
   std::string user_name;
-  std::string chat_id;   // where the answer goes (a chat, channel or thread)
+  std::string chat_id;  // where the answer goes (a chat, channel or thread)
   std::string text;
   bool is_group = false;
   nlohmann::json reply;  // what the platform needs to answer (a reply token, ...)
 };
 
-// The answer to give the platform at once, and the message, if there is one.
+// The answer to give the platform at once, and the messages for the bot
+// (none for a platform's check or an event that is not answered; LINE sends
+// several at a time).
 struct Received {
   int status = 200;
   std::string content_type = "application/json";
   std::string body = "{}";
-  bool has_message = false;
-  InboundMessage message;
+  std::vector<InboundMessage> messages;
 };
 
 // One HTTP call to the platform's API.
@@ -47,21 +48,36 @@ struct Outbound {
   std::string body;
 };
 
-class Platform {
- public:
-  virtual ~Platform() = default;
+// A platform is its two (or three) functions; each .cc file has one.
+struct Platform {
   // Verifies and reads the request. Errors: kUnauthenticated (401: a missing,
   // wrong or stale signature; nothing is processed), kInvalidArgument (400:
   // a payload that cannot be read).
-  virtual Result<Received> Receive(const Request& request, const nlohmann::json& secrets,
-                                   int64_t now) const = 0;
+  Result<Received> (*receive)(const Request& request, const nlohmann::json& secrets, int64_t now);
   // The calls that deliver `text` as the answer to `message`, in order (long
   // answers split at the platform's limits).
-  virtual Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_view text,
-                                              const nlohmann::json& secrets,
-                                              std::string_view api_base_url,
-                                              int64_t now) const = 0;
+  Result<std::vector<Outbound>> (*reply)(const InboundMessage& message, std::string_view text,
+                                         const nlohmann::json& secrets,
+                                         std::string_view api_base_url, int64_t now);
+  // Why a 2xx answer of the platform's API still refused the call (Slack's
+  // {"ok": false, "error": ...}), or ""; null: a 2xx answer is always taken.
+  std::string (*refusal)(std::string_view body) = nullptr;
 };
+// A signed request's timestamp header: unix seconds within `window` seconds
+// of `now` either way (a replay defence), else Unauthenticated naming `header`.
+Status CheckTimestamp(std::string_view value, int64_t now, int64_t window, const char* header);
+
+// The string `key` of a JSON object, or "" (absent, another type, not an object).
+std::string StringOf(const nlohmann::json& object, const char* key);
+// The configured value of a credential, or "".
+inline std::string SecretOf(const nlohmann::json& secrets, const char* name) {
+  return StringOf(secrets, name);
+}
+
+// The byte offset in UTF-8 `text` of UTF-16 code unit `units` (the unit
+// Telegram's and LINE's mention offsets count), or npos when it falls inside
+// a character or past the end.
+size_t ByteOfUtf16(std::string_view text, int64_t units);
 
 // Cuts `text` into pieces of at most `max_chars` code points each, at a
 // paragraph, line or word break where there is one in the second half of a
@@ -70,5 +86,15 @@ std::vector<std::string> SplitText(std::string_view text, size_t max_chars);
 
 // The platform of a channel type; null for a type without one yet.
 const Platform* PlatformFor(std::string_view type);
+
+// Each platform, one object for the process (in its own .cc file).
+const Platform* WebhookPlatform();
+const Platform* TelegramPlatform();
+const Platform* SlackPlatform();
+const Platform* LinePlatform();
+
+// Kiln's own webhook's X-Kiln-Signature for a timestamp and body (webhook.cc).
+std::string WebhookSignature(std::string_view secret, std::string_view timestamp,
+                             std::string_view body);
 
 }  // namespace kiln::web::channels

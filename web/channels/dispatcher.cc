@@ -1,8 +1,8 @@
 #include "web/channels/dispatcher.h"
 
 #include <algorithm>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <thread>
 
 #include "base/clock.h"
@@ -37,7 +37,8 @@ std::string Short(std::string text, size_t max = 300) {
 
 Dispatcher::Dispatcher(DispatcherOptions options)
     : options_(std::move(options)),
-      pool_(std::make_unique<ThreadPool>(static_cast<size_t>(std::max(1, options_.delivery_threads)))) {}
+      pool_(std::make_unique<ThreadPool>(
+          static_cast<size_t>(std::max(1, options_.delivery_threads)))) {}
 
 Dispatcher::~Dispatcher() {
   // A turn still running at shutdown gets a while to finish and be delivered.
@@ -70,9 +71,8 @@ Result<bool> Dispatcher::Take(const storage::Channel& channel, const Platform& p
   turn.source = "channel";
   storage::ListOptions latest;
   latest.limit = 1;
-  Result<storage::Page<storage::Conversation>> conversations =
-      options_.store->conversations().List(channel.workspace_id, channel.bot_id, turn.user_id,
-                                           latest);
+  Result<storage::Page<storage::Conversation>> conversations = options_.store->conversations().List(
+      channel.workspace_id, channel.bot_id, turn.user_id, latest);
   if (conversations.ok() && !conversations->items.empty()) {
     turn.conversation_id = conversations->items[0].id;
   }
@@ -144,7 +144,7 @@ void Dispatcher::Deliver(const storage::Channel& channel, const Platform& platfo
 
   const nlohmann::json secrets = nlohmann::json::parse(channel.secrets, nullptr, false);
   Result<std::vector<Outbound>> calls =
-      platform.Reply(message, text, secrets, channel.api_base_url, Now());
+      platform.reply(message, text, secrets, channel.api_base_url, Now());
   if (!calls.ok()) return record("failed", calls.status().message());
 
   for (const Outbound& call : *calls) {
@@ -165,8 +165,9 @@ void Dispatcher::Deliver(const storage::Channel& channel, const Platform& platfo
       if (r.ok()) {
         d.http_status = r->status;
         if (r->status >= 200 && r->status < 300) {
-          sent = true;
-          break;
+          why = platform.refusal != nullptr ? platform.refusal(r->body) : "";
+          sent = why.empty();
+          break;  // a refusal in a 2xx answer (a bad channel id) will not get better
         }
         why = "HTTP " + std::to_string(r->status) + ": " + Short(r->body, 200);
         if (!Retryable(r->status)) break;

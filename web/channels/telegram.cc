@@ -1,17 +1,19 @@
-#include "web/channels/telegram.h"
-
+// Telegram (Bot API webhooks; ../shared/specs/channels.md section 1).
+// Inbound: the X-Telegram-Bot-Api-Secret-Token header must equal the
+// channel's secret_token (Telegram signs nothing else); one Update per
+// request, deduplicated on update_id. Private chats are answered; groups only
+// when the bot is mentioned (config bot_username, or any @mention when it is
+// not set) or replied to. Outbound: sendMessage, the answer cut at 4096
+// characters, the first piece as a reply to the user's message.
 #include "base/sha256.h"
+#include "web/channels/channel.h"
 
 namespace kiln::web::channels {
 namespace {
 
-using json = nlohmann::json;
+constexpr size_t kTelegramMaxChars = 4096;
 
-std::string Secret(const json& secrets, const char* name) {
-  return secrets.is_object() && secrets.contains(name) && secrets[name].is_string()
-             ? secrets[name].get<std::string>()
-             : "";
-}
+using json = nlohmann::json;
 
 Received Ignore() {
   Received r;
@@ -20,26 +22,8 @@ Received Ignore() {
   return r;
 }
 
-// Telegram's entity offsets count UTF-16 code units: the byte offset in the
-// UTF-8 text of unit `units`, or npos when it falls inside a character or
-// past the end.
-size_t ByteOfUtf16(const std::string& s, int64_t units) {
-  int64_t seen = 0;
-  size_t i = 0;
-  while (i < s.size() && seen < units) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
-    seen += len == 4 ? 2 : 1;
-    i += len;
-  }
-  return seen == units && i <= s.size() ? i : std::string::npos;
-}
-
-}  // namespace
-
-Result<Received> TelegramPlatform::Receive(const Request& request, const json& secrets,
-                                           int64_t) const {
-  const std::string secret = Secret(secrets, "secret_token");
+Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
+  const std::string secret = SecretOf(secrets, "secret_token");
   if (secret.empty()) return Unauthenticated("the channel has no secret_token");
   if (!ConstantTimeEquals(request.Header("x-telegram-bot-api-secret-token"), secret)) {
     return Unauthenticated("X-Telegram-Bot-Api-Secret-Token is missing or wrong");
@@ -68,7 +52,7 @@ Result<Received> TelegramPlatform::Receive(const Request& request, const json& s
   if (group) {
     // Answered only when addressed: an @mention of the bot (any, without a
     // configured bot_username), or a reply to one of its messages.
-    std::string username = Secret(secrets, "bot_username");
+    std::string username = SecretOf(secrets, "bot_username");
     if (!username.empty() && username[0] != '@') username = "@" + username;
     bool addressed = false;
     const json entities = m.value("entities", json::array());
@@ -104,8 +88,7 @@ Result<Received> TelegramPlatform::Receive(const Request& request, const json& s
   if (text.empty()) return Ignore();
 
   Received out = Ignore();
-  out.has_message = true;
-  InboundMessage& msg = out.message;
+  InboundMessage& msg = out.messages.emplace_back();
   msg.event_id = "update:" + std::to_string(update["update_id"].get<int64_t>());
   msg.user_id = from.contains("id") && from["id"].is_number_integer()
                     ? std::to_string(from["id"].get<int64_t>())
@@ -124,11 +107,9 @@ Result<Received> TelegramPlatform::Receive(const Request& request, const json& s
   return out;
 }
 
-Result<std::vector<Outbound>> TelegramPlatform::Reply(const InboundMessage& message,
-                                                      std::string_view text, const json& secrets,
-                                                      std::string_view api_base_url,
-                                                      int64_t) const {
-  const std::string token = Secret(secrets, "bot_token");
+Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_view text,
+                                    const json& secrets, std::string_view api_base_url, int64_t) {
+  const std::string token = SecretOf(secrets, "bot_token");
   if (token.empty()) return FailedPrecondition("the channel has no bot_token");
   const std::string base =
       api_base_url.empty() ? "https://api.telegram.org" : std::string(api_base_url);
@@ -150,6 +131,13 @@ Result<std::vector<Outbound>> TelegramPlatform::Reply(const InboundMessage& mess
     calls.push_back(std::move(call));
   }
   return calls;
+}
+
+}  // namespace
+
+const Platform* TelegramPlatform() {
+  static const Platform platform{Receive, Reply};
+  return &platform;
 }
 
 }  // namespace kiln::web::channels

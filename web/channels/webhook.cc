@@ -1,19 +1,23 @@
-#include "web/channels/webhook.h"
-
-#include <charconv>
-
+// Kiln's own signed webhook: any system can talk to a bot over plain HTTPS.
+//
+// Inbound, POST /hooks/{id} with a JSON body
+//   {"event_id": "...", "user": {"id": "...", "name"?: "..."}, "text": "...",
+//    "conversation"?: "..."}
+// and two headers:
+//   X-Kiln-Timestamp: unix seconds, within 300 s of the server's clock
+//   X-Kiln-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + raw body)>
+// The answer goes to the channel's callback_url as a POST with the same two
+// headers (signed with the same secret, so the receiver can check it) and
+//   {"event_id", "user_id", "conversation", "text"}.
 #include "base/sha256.h"
+#include "web/channels/channel.h"
 
 namespace kiln::web::channels {
 namespace {
 
-using json = nlohmann::json;
+constexpr int64_t kWebhookWindowSeconds = 300;
 
-std::string SecretOf(const json& secrets, const char* name) {
-  return secrets.is_object() && secrets.contains(name) && secrets[name].is_string()
-             ? secrets[name].get<std::string>()
-             : "";
-}
+using json = nlohmann::json;
 
 const json* StringField(const json& object, const char* name, size_t max) {
   if (!object.contains(name)) return nullptr;
@@ -35,8 +39,9 @@ std::string WebhookSignature(std::string_view secret, std::string_view timestamp
   return "sha256=" + HmacSha256Hex(secret, signed_text);
 }
 
-Result<Received> WebhookPlatform::Receive(const Request& request, const json& secrets,
-                                          int64_t now) const {
+namespace {
+
+Result<Received> Receive(const Request& request, const json& secrets, int64_t now) {
   const std::string secret = SecretOf(secrets, "secret");
   if (secret.empty()) return Unauthenticated("the channel has no secret");
   // The signature first, over the raw bytes; nothing is parsed before it holds.
@@ -45,14 +50,7 @@ Result<Received> WebhookPlatform::Receive(const Request& request, const json& se
   if (timestamp.empty() || signature.empty()) {
     return Unauthenticated("X-Kiln-Timestamp and X-Kiln-Signature are required");
   }
-  int64_t ts = 0;
-  auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
-  if (ec != std::errc() || end != timestamp.data() + timestamp.size() || timestamp.size() > 12) {
-    return Unauthenticated("X-Kiln-Timestamp must be unix seconds");
-  }
-  if (ts < now - kWebhookWindowSeconds || ts > now + kWebhookWindowSeconds) {
-    return Unauthenticated("X-Kiln-Timestamp is more than 300 s away from the server's clock");
-  }
+  KILN_RETURN_IF_ERROR(CheckTimestamp(timestamp, now, kWebhookWindowSeconds, "X-Kiln-Timestamp"));
   if (!ConstantTimeEquals(signature, WebhookSignature(secret, timestamp, request.body))) {
     return Unauthenticated("the signature does not match the body");
   }
@@ -71,39 +69,48 @@ Result<Received> WebhookPlatform::Receive(const Request& request, const json& se
   if (user_id == nullptr) return InvalidArgument("user.id must be a string of 1-200 characters");
   Received out;
   out.status = 202;
-  out.has_message = true;
-  InboundMessage& m = out.message;
+  InboundMessage& m = out.messages.emplace_back();
   m.event_id = event_id->get<std::string>();
   m.user_id = user_id->get<std::string>();
-  if (const json* name = StringField(body["user"], "name", 200)) m.user_name = name->get<std::string>();
+  if (const json* name = StringField(body["user"], "name", 200))
+    m.user_name = name->get<std::string>();
   m.chat_id = m.user_id;
-  if (const json* conv = StringField(body, "conversation", 200)) m.chat_id = conv->get<std::string>();
+  if (const json* conv = StringField(body, "conversation", 200))
+    m.chat_id = conv->get<std::string>();
   m.text = text->get<std::string>();
   out.body = json{{"accepted", true}, {"event_id", m.event_id}}.dump(
       -1, ' ', false, json::error_handler_t::replace);
   return out;
 }
 
-Result<std::vector<Outbound>> WebhookPlatform::Reply(const InboundMessage& message,
-                                                     std::string_view text, const json& secrets,
-                                                     std::string_view api_base_url,
-                                                     int64_t now) const {
+Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_view text,
+                                    const json& secrets, std::string_view api_base_url,
+                                    int64_t now) {
   std::string url = SecretOf(secrets, "callback_url");
   // A test (or a relay) may point the channel elsewhere.
   if (!api_base_url.empty()) url = std::string(api_base_url);
   if (url.empty()) return FailedPrecondition("the channel has no callback_url");
   Outbound call;
   call.url = url;
-  call.body = json{{"event_id", message.event_id},
-                   {"user_id", message.user_id},
-                   {"conversation", message.chat_id},
-                   {"text", text}}
-                  .dump(-1, ' ', false, json::error_handler_t::replace);
+  call.body = json{
+      {"event_id", message.event_id},
+      {"user_id", message.user_id},
+      {"conversation", message.chat_id},
+      {"text",
+       text}}.dump(-1, ' ', false, json::error_handler_t::replace);
   const std::string ts = std::to_string(now);
-  call.headers = {{"Content-Type", "application/json"},
-                  {"X-Kiln-Timestamp", ts},
-                  {"X-Kiln-Signature", WebhookSignature(SecretOf(secrets, "secret"), ts, call.body)}};
+  call.headers = {
+      {"Content-Type", "application/json"},
+      {"X-Kiln-Timestamp", ts},
+      {"X-Kiln-Signature", WebhookSignature(SecretOf(secrets, "secret"), ts, call.body)}};
   return std::vector<Outbound>{std::move(call)};
+}
+
+}  // namespace
+
+const Platform* WebhookPlatform() {
+  static const Platform platform{Receive, Reply};
+  return &platform;
 }
 
 }  // namespace kiln::web::channels

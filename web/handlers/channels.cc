@@ -120,8 +120,8 @@ json ChannelSchema() {
 json DeliverySchema() {
   return {{"type", "object"},
           {"required",
-           {"id", "object", "event_id", "status", "attempts", "http_status", "last_error",
-            "target", "created_at", "updated_at"}},
+           {"id", "object", "event_id", "status", "attempts", "http_status", "last_error", "target",
+            "created_at", "updated_at"}},
           {"properties",
            {{"id", {{"type", "integer"}}},
             {"object", {{"const", "channel_delivery"}}},
@@ -144,9 +144,9 @@ Status MergeConfig(const std::string& type, const json& given, json& secrets) {
     const bool known = std::any_of(rules.begin(), rules.end(),
                                    [&](const FieldRule& r) { return it.key() == r.name; });
     if (!known) {
-      return InvalidArgument("a " + type + " channel takes no config field '" +
-                                 it.key().substr(0, 64) + "'",
-                             "config." + it.key().substr(0, 64));
+      return InvalidArgument(
+          "a " + type + " channel takes no config field '" + it.key().substr(0, 64) + "'",
+          "config." + it.key().substr(0, 64));
     }
     if (it->is_null()) {
       secrets.erase(it.key());
@@ -162,7 +162,8 @@ Status MergeConfig(const std::string& type, const json& given, json& secrets) {
       return InvalidArgument(param + " is required for a " + type + " channel", param);
     }
     if (*rule.pattern != '\0') {
-      Status shape = ValidateJson(secrets[rule.name], {{"type", "string"}, {"pattern", rule.pattern}});
+      Status shape =
+          ValidateJson(secrets[rule.name], {{"type", "string"}, {"pattern", rule.pattern}});
       if (!shape.ok()) return InvalidArgument(param + " must be " + rule.what, param);
     }
   }
@@ -175,8 +176,9 @@ std::string PublicBase(const std::string& public_url, const Request& request) {
   if (!public_url.empty()) return public_url;
   std::string_view host = request.Header("host");
   const bool plain = !host.empty() && host.size() <= 255 &&
-                     host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                            "0123456789.-:[]") == std::string_view::npos;
+                     host.find_first_not_of(
+                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789.-:[]") == std::string_view::npos;
   return "http://" + std::string(plain ? host : "127.0.0.1");
 }
 
@@ -219,9 +221,9 @@ void AddChannelRoutes(Router& router, storage::Store* store, std::string public_
                       size_t body_limit) {
   storage::ChannelRepository* repo = &store->channels();
 
-  Route create = NewRoute("POST", "/v1/bots/{id}/channels", "createChannel",
-                          "Publish the bot to a chat app: a channel with its credentials",
-                          "channels");
+  Route create =
+      NewRoute("POST", "/v1/bots/{id}/channels", "createChannel",
+               "Publish the bot to a chat app: a channel with its credentials", "channels");
   create.body_limit = body_limit;
   create.request_schema = CreateSchema();
   create.path_params = {IdParam("id", "The bot's id.")};
@@ -251,10 +253,11 @@ void AddChannelRoutes(Router& router, storage::Store* store, std::string public_
   list.responses = {{200, "A page of channels.", ListSchema(ChannelSchema())}};
   list.handler = [store, repo, public_url](RequestContext& ctx) -> Result<Response> {
     // A bot of another workspace is not found, rather than an empty list.
-    KILN_RETURN_IF_ERROR(store->bots().Get(ctx.principal.workspace_id, ctx.PathParam("id")).status());
-    KILN_ASSIGN_OR_RETURN(auto page, repo->ListForBot(ctx.principal.workspace_id,
-                                                      ctx.PathParam("id"),
-                                                      ListOptionsFrom(ctx.request)));
+    KILN_RETURN_IF_ERROR(
+        store->bots().Get(ctx.principal.workspace_id, ctx.PathParam("id")).status());
+    KILN_ASSIGN_OR_RETURN(auto page,
+                          repo->ListForBot(ctx.principal.workspace_id, ctx.PathParam("id"),
+                                           ListOptionsFrom(ctx.request)));
     const std::string base = PublicBase(public_url, ctx.request);
     return PageResponse(page, [&](const storage::Channel& c) { return ChannelJson(c, base); });
   };
@@ -286,10 +289,11 @@ void AddChannelRoutes(Router& router, storage::Store* store, std::string public_
                                  json secrets = json::parse(c.secrets, nullptr, false);
                                  if (!secrets.is_object()) secrets = json::object();
                                  KILN_RETURN_IF_ERROR(MergeConfig(c.type, body["config"], secrets));
-                                 c.secrets = secrets.dump(-1, ' ', false,
-                                                          json::error_handler_t::replace);
+                                 c.secrets =
+                                     secrets.dump(-1, ' ', false, json::error_handler_t::replace);
                                }
-                               if (body.contains("enabled")) c.enabled = body["enabled"].get<bool>();
+                               if (body.contains("enabled"))
+                                 c.enabled = body["enabled"].get<bool>();
                                if (body.contains("api_base_url")) {
                                  c.api_base_url = body["api_base_url"].get<std::string>();
                                  while (c.api_base_url.ends_with("/")) c.api_base_url.pop_back();
@@ -312,9 +316,9 @@ void AddChannelRoutes(Router& router, storage::Store* store, std::string public_
   };
   router.Add(std::move(remove));
 
-  Route deliveries = NewRoute("GET", "/v1/channels/{cid}/deliveries", "listChannelDeliveries",
-                              "The channel's outbound replies, newest first, with failures",
-                              "channels");
+  Route deliveries =
+      NewRoute("GET", "/v1/channels/{cid}/deliveries", "listChannelDeliveries",
+               "The channel's outbound replies, newest first, with failures", "channels");
   deliveries.path_params = {ChannelIdParam()};
   deliveries.query_params = PaginationParams();
   deliveries.responses = {{200, "A page of deliveries.", ListSchema(DeliverySchema())}};

@@ -23,10 +23,9 @@ void AddHookRoutes(Router& router, storage::Store* store, channels::Dispatcher* 
                         Access::kPublic);
   hook.body_limit = kHookBodyLimit;
   hook.path_params = {IdParam("cid", "The channel's id.")};
-  hook.responses = {{200, "Acknowledged (a duplicate, or a platform's check answered).",
-                     {{"type", "object"}}},
-                    {202, "Taken: the bot answers through the platform's API.",
-                     {{"type", "object"}}}};
+  hook.responses = {
+      {200, "Acknowledged (a duplicate, or a platform's check answered).", {{"type", "object"}}},
+      {202, "Taken: the bot answers through the platform's API.", {{"type", "object"}}}};
   hook.errors = {401, 409, 503};
   hook.handler = [store, dispatcher](RequestContext& ctx) -> Result<Response> {
     KILN_ASSIGN_OR_RETURN(storage::Channel channel, store->channels().Find(ctx.PathParam("cid")));
@@ -38,14 +37,16 @@ void AddHookRoutes(Router& router, storage::Store* store, channels::Dispatcher* 
     if (dispatcher == nullptr) return Unavailable("channels need the agent (no models)");
     const json secrets = json::parse(channel.secrets, nullptr, false);
     KILN_ASSIGN_OR_RETURN(channels::Received received,
-                          platform->Receive(ctx.request, secrets, UnixSeconds()));
-    if (received.has_message) {
-      const std::string event_id = received.message.event_id;
-      KILN_ASSIGN_OR_RETURN(bool fresh,
-                            dispatcher->Take(channel, *platform, std::move(received.message)));
-      if (!fresh) {
-        return JsonResponse(200, {{"duplicate", true}, {"event_id", event_id}});
-      }
+                          platform->receive(ctx.request, secrets, UnixSeconds()));
+    bool any_fresh = false;
+    const std::string first_event = received.messages.empty() ? "" : received.messages[0].event_id;
+    for (channels::InboundMessage& message : received.messages) {
+      KILN_ASSIGN_OR_RETURN(bool fresh, dispatcher->Take(channel, *platform, std::move(message)));
+      any_fresh = any_fresh || fresh;
+    }
+    if (!received.messages.empty() && !any_fresh) {
+      // Every event was taken before: a retry or a replay, acknowledged.
+      return JsonResponse(200, {{"duplicate", true}, {"event_id", first_event}});
     }
     Response res;
     res.status = received.status;

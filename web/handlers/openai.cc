@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/base64.h"
 #include "base/check.h"
 #include "base/random.h"
 #include "engine/generate.h"
@@ -512,20 +513,9 @@ json EmbeddingsRequestSchema() {
 }
 
 std::string Base64(const std::vector<float>& v) {
-  static const char* kDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string bytes(v.size() * sizeof(float), '\0');
   std::memcpy(bytes.data(), v.data(), bytes.size());  // little-endian float32, as OpenAI's
-  std::string out;
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) n |= static_cast<uint8_t>(bytes[i + 2]);
-    out += kDigits[(n >> 18) & 63];
-    out += kDigits[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kDigits[(n >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kDigits[n & 63] : '=';
-  }
-  return out;
+  return Base64Encode(bytes);
 }
 
 Result<Response> Embeddings(engine::ServedModels* models, RequestContext& ctx) {

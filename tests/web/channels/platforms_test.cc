@@ -6,10 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/base64.h"
 #include "base/sha256.h"
 #include "web/channels/channel.h"
-#include "web/channels/telegram.h"
-#include "web/channels/webhook.h"
 
 namespace kiln::web::channels {
 namespace {
@@ -69,24 +68,24 @@ const json kWebhookSecrets = {{"secret", "a-webhook-secret-of-length"},
                               {"callback_url", "https://example.com/cb"}};
 
 TEST(WebhookPlatform, AcceptsASignedMessageAndRefusesEverythingElse) {
-  WebhookPlatform p;
+  const Platform& p = *WebhookPlatform();
   const int64_t now = 1700000000;
   const std::string body = R"({"event_id":"e1","user":{"id":"u1","name":"Ada"},"text":"hi"})";
   const std::string sig = WebhookSignature("a-webhook-secret-of-length", "1700000000", body);
   EXPECT_EQ(sig, "sha256=" + HmacSha256Hex("a-webhook-secret-of-length", "1700000000." + body));
-  auto ok = p.Receive(Post(body, {{"x-kiln-timestamp", "1700000000"}, {"x-kiln-signature", sig}}),
+  auto ok = p.receive(Post(body, {{"x-kiln-timestamp", "1700000000"}, {"x-kiln-signature", sig}}),
                       kWebhookSecrets, now);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->status, 202);
-  ASSERT_TRUE(ok->has_message);
-  EXPECT_EQ(ok->message.event_id, "e1");
-  EXPECT_EQ(ok->message.user_id, "u1");
-  EXPECT_EQ(ok->message.user_name, "Ada");
-  EXPECT_EQ(ok->message.text, "hi");
+  ASSERT_EQ(ok->messages.size(), 1u);
+  EXPECT_EQ(ok->messages[0].event_id, "e1");
+  EXPECT_EQ(ok->messages[0].user_id, "u1");
+  EXPECT_EQ(ok->messages[0].user_name, "Ada");
+  EXPECT_EQ(ok->messages[0].text, "hi");
 
   auto code = [&](std::string b, std::string ts, std::string s, int64_t at = 1700000000) {
-    return p.Receive(Post(b, {{"x-kiln-timestamp", ts}, {"x-kiln-signature", s}}), kWebhookSecrets,
-                     at)
+    return p
+        .receive(Post(b, {{"x-kiln-timestamp", ts}, {"x-kiln-signature", s}}), kWebhookSecrets, at)
         .status()
         .code();
   };
@@ -96,7 +95,7 @@ TEST(WebhookPlatform, AcceptsASignedMessageAndRefusesEverythingElse) {
   EXPECT_EQ(code(body, "1700000000", sig.substr(0, sig.size() - 1)), StatusCode::kUnauthenticated);
   EXPECT_EQ(code(body, "1700000000", sig, now + 301), StatusCode::kUnauthenticated);
   EXPECT_EQ(code(body, "1700000000", sig, now - 301), StatusCode::kUnauthenticated);
-  EXPECT_TRUE(p.Receive(Post(body, {{"x-kiln-timestamp", "1700000000"}, {"x-kiln-signature", sig}}),
+  EXPECT_TRUE(p.receive(Post(body, {{"x-kiln-timestamp", "1700000000"}, {"x-kiln-signature", sig}}),
                         kWebhookSecrets, now + 300)
                   .ok());
   EXPECT_EQ(code(body, "17e8", sig), StatusCode::kUnauthenticated);
@@ -116,7 +115,7 @@ TEST(WebhookPlatform, AcceptsASignedMessageAndRefusesEverythingElse) {
   EXPECT_EQ(signed_code(R"({"event_id":"e","user":{"id":7},"text":"x"})"),
             StatusCode::kInvalidArgument);
   // Without a secret nothing is accepted.
-  EXPECT_EQ(p.Receive(Post(body, {{"x-kiln-timestamp", "1700000000"}, {"x-kiln-signature", sig}}),
+  EXPECT_EQ(p.receive(Post(body, {{"x-kiln-timestamp", "1700000000"}, {"x-kiln-signature", sig}}),
                       json::object(), now)
                 .status()
                 .code(),
@@ -124,12 +123,12 @@ TEST(WebhookPlatform, AcceptsASignedMessageAndRefusesEverythingElse) {
 }
 
 TEST(WebhookPlatform, TheReplyIsSignedForTheReceiver) {
-  WebhookPlatform p;
+  const Platform& p = *WebhookPlatform();
   InboundMessage m;
   m.event_id = "e1";
   m.user_id = "u1";
   m.chat_id = "thread-9";
-  auto calls = p.Reply(m, "Hello 你好", kWebhookSecrets, "", 1700000123);
+  auto calls = p.reply(m, "Hello 你好", kWebhookSecrets, "", 1700000123);
   ASSERT_TRUE(calls.ok());
   ASSERT_EQ(calls->size(), 1u);
   const Outbound& c = (*calls)[0];
@@ -144,7 +143,7 @@ TEST(WebhookPlatform, TheReplyIsSignedForTheReceiver) {
   }
   EXPECT_EQ(ts, "1700000123");
   EXPECT_EQ(sig, WebhookSignature("a-webhook-secret-of-length", ts, c.body));
-  EXPECT_EQ(p.Reply(m, "x", kWebhookSecrets, "http://127.0.0.1:9/relay", 0)->at(0).url,
+  EXPECT_EQ(p.reply(m, "x", kWebhookSecrets, "http://127.0.0.1:9/relay", 0)->at(0).url,
             "http://127.0.0.1:9/relay");
 }
 
@@ -153,8 +152,8 @@ const json kTelegramSecrets = {{"bot_token", "123456:ABCdefGHIjklMNOpqrSTUvwx"},
 
 Result<Received> Telegram(const json& update, const std::string& secret = "tg_secret-1",
                           const json& secrets = kTelegramSecrets) {
-  TelegramPlatform p;
-  return p.Receive(Post(update.dump(), {{"x-telegram-bot-api-secret-token", secret}}), secrets, 0);
+  const Platform& p = *TelegramPlatform();
+  return p.receive(Post(update.dump(), {{"x-telegram-bot-api-secret-token", secret}}), secrets, 0);
 }
 
 json PrivateText(int64_t update_id, const std::string& text) {
@@ -171,18 +170,18 @@ TEST(TelegramPlatform, ReadsAPrivateMessage) {
   auto r = Telegram(PrivateText(700000123, "hello bot"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
-  ASSERT_TRUE(r->has_message);
-  EXPECT_EQ(r->message.event_id, "update:700000123");
-  EXPECT_EQ(r->message.user_id, "5550001");
-  EXPECT_EQ(r->message.chat_id, "5550001");
-  EXPECT_EQ(r->message.text, "hello bot");
-  EXPECT_FALSE(r->message.is_group);
+  ASSERT_EQ(r->messages.size(), 1u);
+  EXPECT_EQ(r->messages[0].event_id, "update:700000123");
+  EXPECT_EQ(r->messages[0].user_id, "5550001");
+  EXPECT_EQ(r->messages[0].chat_id, "5550001");
+  EXPECT_EQ(r->messages[0].text, "hello bot");
+  EXPECT_FALSE(r->messages[0].is_group);
   // Ids past 32 bits survive.
   json big = PrivateText(1, "x");
   big["message"]["chat"]["id"] = int64_t{-1001234567890123};
   r = Telegram(big);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->message.chat_id, "-1001234567890123");
+  EXPECT_EQ(r->messages[0].chat_id, "-1001234567890123");
 }
 
 TEST(TelegramPlatform, RefusesAWrongSecretAndBadUpdates) {
@@ -190,8 +189,8 @@ TEST(TelegramPlatform, RefusesAWrongSecretAndBadUpdates) {
   EXPECT_EQ(Telegram(u, "tg_secret-2").status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(Telegram(u, "tg_secret-").status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(Telegram(u, "").status().code(), StatusCode::kUnauthenticated);
-  TelegramPlatform p;
-  EXPECT_EQ(p.Receive(Post("{", {{"x-telegram-bot-api-secret-token", "tg_secret-1"}}),
+  const Platform& p = *TelegramPlatform();
+  EXPECT_EQ(p.receive(Post("{", {{"x-telegram-bot-api-secret-token", "tg_secret-1"}}),
                       kTelegramSecrets, 0)
                 .status()
                 .code(),
@@ -213,19 +212,19 @@ TEST(TelegramPlatform, IgnoresWhatItDoesNotAnswer) {
   json edited = {{"update_id", 5}, {"edited_message", PrivateText(5, "x")["message"]}};
   auto r = Telegram(edited);
   ASSERT_TRUE(r.ok());
-  EXPECT_FALSE(r->has_message);
+  EXPECT_TRUE(r->messages.empty());
   json photo = PrivateText(6, "x");
   photo["message"].erase("text");
-  EXPECT_FALSE(Telegram(photo)->has_message);
+  EXPECT_TRUE(Telegram(photo)->messages.empty());
   json from_bot = PrivateText(7, "x");
   from_bot["message"]["from"]["is_bot"] = true;
-  EXPECT_FALSE(Telegram(from_bot)->has_message);
+  EXPECT_TRUE(Telegram(from_bot)->messages.empty());
 }
 
 TEST(TelegramPlatform, GroupsAreAnsweredOnlyWhenTheBotIsAddressed) {
   json g = PrivateText(8, "what is new?");
   g["message"]["chat"] = {{"id", -100200}, {"type", "supergroup"}};
-  EXPECT_FALSE(Telegram(g)->has_message);
+  EXPECT_TRUE(Telegram(g)->messages.empty());
   // "@kiln_bot what is new?" with its mention entity (offsets in UTF-16 units).
   g["message"]["text"] = "你好 @kiln_bot what is new?";
   g["message"]["entities"] = json::array({{{"type", "mention"}, {"offset", 3}, {"length", 9}}});
@@ -233,29 +232,29 @@ TEST(TelegramPlatform, GroupsAreAnsweredOnlyWhenTheBotIsAddressed) {
   secrets["bot_username"] = "kiln_bot";
   auto r = Telegram(g, "tg_secret-1", secrets);
   ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(r->has_message);
-  EXPECT_TRUE(r->message.is_group);
-  EXPECT_EQ(r->message.text, "你好  what is new?");
-  EXPECT_EQ(r->message.chat_id, "-100200");
-  EXPECT_EQ(r->message.user_id, "5550001");
+  ASSERT_EQ(r->messages.size(), 1u);
+  EXPECT_TRUE(r->messages[0].is_group);
+  EXPECT_EQ(r->messages[0].text, "你好  what is new?");
+  EXPECT_EQ(r->messages[0].chat_id, "-100200");
+  EXPECT_EQ(r->messages[0].user_id, "5550001");
   // Someone else mentioned: not for us.
   secrets["bot_username"] = "@other_bot";
-  EXPECT_FALSE(Telegram(g, "tg_secret-1", secrets)->has_message);
+  EXPECT_TRUE(Telegram(g, "tg_secret-1", secrets)->messages.empty());
   // Entities that point outside the text are ignored, not trusted.
   g["message"]["entities"] = json::array({{{"type", "mention"}, {"offset", 30}, {"length", 900}}});
-  EXPECT_FALSE(Telegram(g)->has_message);
+  EXPECT_TRUE(Telegram(g)->messages.empty());
   // A reply to the bot's own message counts.
   g["message"]["reply_to_message"] = {{"message_id", 1}, {"from", {{"id", 9}, {"is_bot", true}}}};
-  EXPECT_TRUE(Telegram(g)->has_message);
+  EXPECT_EQ(Telegram(g)->messages.size(), 1u);
 }
 
 TEST(TelegramPlatform, RepliesThroughSendMessageInPiecesOf4096) {
   auto r = Telegram(PrivateText(9, "hi"));
   ASSERT_TRUE(r.ok());
-  TelegramPlatform p;
+  const Platform& p = *TelegramPlatform();
   std::string answer;
   for (int i = 0; i < 5000; ++i) answer += "字";
-  auto calls = p.Reply(r->message, answer, kTelegramSecrets, "http://127.0.0.1:9", 0);
+  auto calls = p.reply(r->messages[0], answer, kTelegramSecrets, "http://127.0.0.1:9", 0);
   ASSERT_TRUE(calls.ok());
   ASSERT_EQ(calls->size(), 2u);
   EXPECT_EQ((*calls)[0].url, "http://127.0.0.1:9/bot123456:ABCdefGHIjklMNOpqrSTUvwx/sendMessage");
@@ -266,9 +265,193 @@ TEST(TelegramPlatform, RepliesThroughSendMessageInPiecesOf4096) {
   EXPECT_FALSE(second.contains("reply_parameters"));
   EXPECT_EQ(CodePoints(first["text"]), 4096u);
   EXPECT_EQ(CodePoints(second["text"]), 904u);
-  EXPECT_EQ(p.Reply(r->message, "x", kTelegramSecrets, "", 0)->at(0).url.rfind(
-                "https://api.telegram.org/bot", 0),
+  EXPECT_EQ(p.reply(r->messages[0], "x", kTelegramSecrets, "", 0)
+                ->at(0)
+                .url.rfind("https://api.telegram.org/bot", 0),
             0u);
+}
+
+// ---- Slack
+
+const json kSlackSecrets = {{"bot_token", "xoxb-1234-5678-abcdefgh"},
+                            {"signing_secret", "test_signing_secret"}};
+
+Result<Received> Slack(const std::string& body, int64_t now = 1700000000,
+                       std::string ts = "1700000000", std::string sig = "") {
+  if (sig.empty()) sig = "v0=" + HmacSha256Hex("test_signing_secret", "v0:" + ts + ":" + body);
+  const Platform& p = *SlackPlatform();
+  return p.receive(Post(body, {{"x-slack-request-timestamp", ts}, {"x-slack-signature", sig}}),
+                   kSlackSecrets, now);
+}
+
+TEST(SlackPlatform, TheSpecsUrlVerificationVector) {
+  const std::string body = R"({"type":"url_verification","token":"tkn","challenge":"abc123"})";
+  auto r = Slack(body, 1700000000, "1700000000",
+                 "v0=3f16ee536ebca8da48f6167b29f143bf2ea349d7cdb36692424735c742108c07");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(json::parse(r->body), json({{"challenge", "abc123"}}));
+  EXPECT_TRUE(r->messages.empty());
+  // Derived negatives: a flipped byte, 301 s either way, a truncated or
+  // upper-case signature, a wrong key, missing headers.
+  std::string flipped = body;
+  flipped[3] ^= 1;
+  const std::string good = "v0=3f16ee536ebca8da48f6167b29f143bf2ea349d7cdb36692424735c742108c07";
+  EXPECT_EQ(Slack(flipped, 1700000000, "1700000000", good).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Slack(body, 1700000301).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(Slack(body, 1699999699).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_TRUE(Slack(body, 1700000300).ok());
+  EXPECT_EQ(Slack(body, 1700000000, "1700000000", good.substr(0, 40)).status().code(),
+            StatusCode::kUnauthenticated);
+  std::string upper = good;
+  for (size_t i = 3; i < upper.size(); ++i) upper[i] = static_cast<char>(toupper(upper[i]));
+  EXPECT_EQ(Slack(body, 1700000000, "1700000000", upper).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      Slack(body, 1700000000, "1700000000", "v0=" + HmacSha256Hex("wrong", "v0:1700000000:" + body))
+          .status()
+          .code(),
+      StatusCode::kUnauthenticated);
+  const Platform& p = *SlackPlatform();
+  EXPECT_EQ(p.receive(Post(body, {}), kSlackSecrets, 1700000000).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Slack("{not json").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Slack(R"({"type":"block_actions"})").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(SlackPlatform, MentionsAndDirectMessagesAreAnsweredInTheirThread) {
+  const json mention = {{"type", "event_callback"},
+                        {"team_id", "T0TEST"},
+                        {"event_id", "Ev0TEST001"},
+                        {"event",
+                         {{"type", "app_mention"},
+                          {"user", "U0USER"},
+                          {"text", "<@U0BOT> summarize"},
+                          {"ts", "1700000000.000100"},
+                          {"channel", "C0CHAN"}}}};
+  auto r = Slack(mention.dump());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->messages.size(), 1u);
+  const InboundMessage& m = r->messages[0];
+  EXPECT_EQ(m.event_id, "T0TEST:Ev0TEST001");
+  EXPECT_EQ(m.text, "summarize");
+  EXPECT_EQ(m.chat_id, "C0CHAN");
+  EXPECT_TRUE(m.is_group);
+  const Platform& p = *SlackPlatform();
+  auto calls = p.reply(m, "Here it is.", kSlackSecrets, "http://127.0.0.1:9/api", 0);
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 1u);
+  EXPECT_EQ((*calls)[0].url, "http://127.0.0.1:9/api/chat.postMessage");
+  EXPECT_EQ(
+      json::parse((*calls)[0].body),
+      json({{"channel", "C0CHAN"}, {"thread_ts", "1700000000.000100"}, {"text", "Here it is."}}));
+  EXPECT_EQ((*calls)[0].headers[1].second, "Bearer xoxb-1234-5678-abcdefgh");
+  EXPECT_EQ(p.refusal(R"({"ok":false,"error":"channel_not_found"})"),
+            "Slack refused it: channel_not_found");
+  EXPECT_EQ(p.refusal(R"({"ok":true})"), "");
+  // Direct messages too; bots, edits and channel chatter are not answered.
+  json dm = mention;
+  dm["event"] = {{"type", "message"}, {"channel_type", "im"}, {"user", "U0USER"},
+                 {"text", "hello"},   {"ts", "1.2"},          {"channel", "D0DM"}};
+  EXPECT_EQ(Slack(dm.dump())->messages.size(), 1u);
+  for (const json& skip : {json({{"bot_id", "B1"}}), json({{"subtype", "message_changed"}}),
+                           json({{"channel_type", "channel"}})}) {
+    json e = dm;
+    e["event"].update(skip);
+    auto got = Slack(e.dump());
+    ASSERT_TRUE(got.ok());
+    EXPECT_TRUE(got->messages.empty()) << skip.dump();
+  }
+  json no_id = mention;
+  no_id.erase("event_id");
+  EXPECT_EQ(Slack(no_id.dump()).status().code(), StatusCode::kInvalidArgument);
+}
+
+// ---- LINE
+
+const json kLineSecrets = {{"channel_secret", "test_channel_secret"},
+                           {"channel_access_token", "line-token"}};
+
+Result<Received> Line(const std::string& body, std::string sig = "") {
+  if (sig.empty()) sig = Base64Encode(HmacSha256("test_channel_secret", body));
+  const Platform& p = *LinePlatform();
+  return p.receive(Post(body, {{"x-line-signature", sig}}), kLineSecrets, 0);
+}
+
+json LineText(const std::string& id, const json& source, const std::string& text) {
+  return {{"type", "message"},
+          {"mode", "active"},
+          {"timestamp", 1700000000000},
+          {"webhookEventId", id},
+          {"source", source},
+          {"replyToken", "rtok_" + id},
+          {"message", {{"id", "5000"}, {"type", "text"}, {"text", text}}}};
+}
+
+TEST(LinePlatform, TheSpecsVectorAndItsNegatives) {
+  const std::string body = R"({"destination":"U00000000000000000000000000000000","events":[]})";
+  auto r = Line(body, "8BnrnB9ZR2DkR6H65eHG/THnnFpB2PpL7rOGjiuchNA=");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->messages.empty());
+  std::string flipped = body;
+  flipped[4] ^= 1;
+  EXPECT_EQ(Line(flipped, "8BnrnB9ZR2DkR6H65eHG/THnnFpB2PpL7rOGjiuchNA=").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Line(body, "8BnrnB9ZR2DkR6H65eHG/THnnFpB2PpL7rOGjiuchNA").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Line(body, "not base64!").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(Line(body, Base64Encode(HmacSha256("other", body))).status().code(),
+            StatusCode::kUnauthenticated);
+  const Platform& p = *LinePlatform();
+  EXPECT_EQ(p.receive(Post(body, {}), kLineSecrets, 0).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Line("{").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Line(R"({"destination":"Ubad","events":[]})").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Line(R"({"destination":"U00000000000000000000000000000000"})").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(LinePlatform, EventsOfARequestAndGroupMentions) {
+  const json user = {{"type", "user"}, {"userId", "U11111111111111111111111111111111"}};
+  const json group = {{"type", "group"}, {"groupId", "C22"}, {"userId", "U3"}};
+  json standby = LineText("e3", user, "ignored");
+  standby["mode"] = "standby";
+  json mentioned = LineText("e5", group, "@Kiln 你好");
+  mentioned["message"]["mention"] = {
+      {"mentionees",
+       json::array({{{"index", 0}, {"length", 5}, {"type", "user"}, {"isSelf", true}}})}};
+  const json body = {
+      {"destination", "U00000000000000000000000000000000"},
+      {"events",
+       json::array({LineText("e1", user, "hello"), LineText("e2", user, "again"), standby,
+                    LineText("e4", group, "chatter"), mentioned, json({{"type", "follow"}})})}};
+  auto r = Line(body.dump());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->messages.size(), 3u);
+  EXPECT_EQ(r->messages[0].event_id, "e1");
+  EXPECT_EQ(r->messages[1].text, "again");
+  EXPECT_EQ(r->messages[2].event_id, "e5");
+  EXPECT_EQ(r->messages[2].text, "你好");
+  EXPECT_EQ(r->messages[2].chat_id, "C22");
+  EXPECT_EQ(r->messages[2].user_id, "U3");
+  // A long answer: 5 messages of 5,000 by reply, the rest by push.
+  std::string answer;
+  for (int i = 0; i < 31000; ++i) answer += "x";
+  const Platform& p = *LinePlatform();
+  auto calls = p.reply(r->messages[0], answer, kLineSecrets, "http://127.0.0.1:9", 0);
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 2u);
+  EXPECT_EQ((*calls)[0].url, "http://127.0.0.1:9/v2/bot/message/reply");
+  json first = json::parse((*calls)[0].body);
+  EXPECT_EQ(first["replyToken"], "rtok_e1");
+  EXPECT_EQ(first["messages"].size(), 5u);
+  EXPECT_EQ(first["messages"][0]["text"].get<std::string>().size(), 5000u);
+  EXPECT_EQ((*calls)[1].url, "http://127.0.0.1:9/v2/bot/message/push");
+  json second = json::parse((*calls)[1].body);
+  EXPECT_EQ(second["to"], "U11111111111111111111111111111111");
+  EXPECT_EQ(second["messages"].size(), 2u);
 }
 
 }  // namespace
