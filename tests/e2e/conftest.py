@@ -170,7 +170,8 @@ class FakePlatform:
                     key = (self.path, raw)
                     n = outer.tries[key] = outer.tries.get(key, 0) + 1
                     status, headers, body = outer.respond(self.path, data, n)
-                    outer.calls.append({"path": self.path, "headers": dict(self.headers),
+                    outer.calls.append({"method": self.command, "path": self.path,
+                                        "headers": dict(self.headers),
                                         "body": raw, "data": data, "status": status})
                 self.send_response(status)
                 for k, v in headers.items():
@@ -178,6 +179,9 @@ class FakePlatform:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            do_PATCH = do_POST
+            do_PUT = do_POST
 
             def log_message(self, *args):
                 pass

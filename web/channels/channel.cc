@@ -73,6 +73,7 @@ const Platform* PlatformFor(std::string_view type) {
   if (type == "telegram") return TelegramPlatform();
   if (type == "slack") return SlackPlatform();
   if (type == "line") return LinePlatform();
+  if (type == "discord") return DiscordPlatform();
   return nullptr;
 }
 

@@ -92,6 +92,7 @@ const Platform* WebhookPlatform();
 const Platform* TelegramPlatform();
 const Platform* SlackPlatform();
 const Platform* LinePlatform();
+const Platform* DiscordPlatform();
 
 // Kiln's own webhook's X-Kiln-Signature for a timestamp and body (webhook.cc).
 std::string WebhookSignature(std::string_view secret, std::string_view timestamp,

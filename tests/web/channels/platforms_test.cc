@@ -3,6 +3,7 @@
 // from raw requests (every way a request can be wrong), and the calls that
 // deliver an answer.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>
 
@@ -452,6 +453,121 @@ TEST(LinePlatform, EventsOfARequestAndGroupMentions) {
   json second = json::parse((*calls)[1].body);
   EXPECT_EQ(second["to"], "U11111111111111111111111111111111");
   EXPECT_EQ(second["messages"].size(), 2u);
+}
+
+// ---- Discord
+
+const std::string kDiscordPublicKey =
+    "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
+const json kDiscordSecrets = {{"public_key", kDiscordPublicKey},
+                              {"application_id", "1100000000000000001"},
+                              {"bot_token", "discord-bot-token"}};
+
+// Signs as Discord does, with the spec's key (seed: 32 bytes of 0x01).
+std::string DiscordSign(const std::string& ts, const std::string& body) {
+  const std::string seed(32, '\x01');
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()), seed.size());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned char sig[64];
+  size_t len = sizeof(sig);
+  const std::string msg = ts + body;
+  EXPECT_EQ(EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key), 1);
+  EXPECT_EQ(EVP_DigestSign(ctx, sig, &len, reinterpret_cast<const unsigned char*>(msg.data()),
+                           msg.size()),
+            1);
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (size_t i = 0; i < len; ++i) {
+    hex += kHex[sig[i] >> 4];
+    hex += kHex[sig[i] & 15];
+  }
+  return hex;
+}
+
+Result<Received> Discord(const std::string& body, std::string sig = "",
+                         const std::string& ts = "1700000000") {
+  if (sig.empty()) sig = DiscordSign(ts, body);
+  const Platform& p = *DiscordPlatform();
+  return p.receive(Post(body, {{"x-signature-ed25519", sig}, {"x-signature-timestamp", ts}}),
+                   kDiscordSecrets, 0);
+}
+
+TEST(DiscordPlatform, TheSpecsPingVectorAndItsNegatives) {
+  const std::string vector_sig =
+      "9ef52e0980512fc86504213828935ead2d8ad69632af84e31aae7c0a1593a04f"
+      "81779d871c1d68240dce56038c60788e51e59a6c3f14c72a4183c785b1e8b70e";
+  EXPECT_EQ(DiscordSign("1700000000", R"({"type":1})"), vector_sig);
+  auto r = Discord(R"({"type":1})", vector_sig);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(json::parse(r->body), json({{"type", 1}}));
+  EXPECT_TRUE(r->messages.empty());
+  EXPECT_EQ(Discord(R"({"type":2})", vector_sig).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(Discord(R"({"type":1})", vector_sig, "1700000001").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Discord(R"({"type":1})", vector_sig.substr(0, 126)).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Discord(R"({"type":1})", std::string(128, 'z')).status().code(),
+            StatusCode::kUnauthenticated);
+  std::string flipped = vector_sig;
+  flipped[0] = flipped[0] == '9' ? '8' : '9';
+  EXPECT_EQ(Discord(R"({"type":1})", flipped).status().code(), StatusCode::kUnauthenticated);
+  const Platform& p = *DiscordPlatform();
+  EXPECT_EQ(p.receive(Post(R"({"type":1})", {}), kDiscordSecrets, 0).status().code(),
+            StatusCode::kUnauthenticated);
+  json other_key = kDiscordSecrets;
+  other_key["public_key"] = std::string(64, '0');
+  EXPECT_EQ(p.receive(Post(R"({"type":1})", {{"x-signature-ed25519", vector_sig},
+                                             {"x-signature-timestamp", "1700000000"}}),
+                      other_key, 0)
+                .status()
+                .code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Discord("{not json").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Discord(R"({"type":3})").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(DiscordPlatform, ACommandIsDeferredThenEditedWithTheAnswer) {
+  json cmd = {{"id", "1200000000000000001"},
+              {"application_id", "1100000000000000001"},
+              {"type", 2},
+              {"token", "itok_abc"},
+              {"version", 1},
+              {"data",
+               {{"id", "1"},
+                {"name", "ask"},
+                {"type", 1},
+                {"options", json::array({{{"name", "q"}, {"type", 3}, {"value", "hi"}}})}}},
+              {"guild_id", "1000000000000000001"},
+              {"channel_id", "1000000000000000002"},
+              {"member", {{"user", {{"id", "900000000000000001"}, {"username", "ana"}}}}}};
+  auto r = Discord(cmd.dump());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(json::parse(r->body), json({{"type", 5}}));
+  ASSERT_EQ(r->messages.size(), 1u);
+  const InboundMessage& m = r->messages[0];
+  EXPECT_EQ(m.event_id, "interaction:1200000000000000001");
+  EXPECT_EQ(m.text, "hi");
+  EXPECT_EQ(m.user_id, "900000000000000001");
+  EXPECT_TRUE(m.is_group);
+  const Platform& p = *DiscordPlatform();
+  auto calls = p.reply(m, std::string(2500, 'a'), kDiscordSecrets, "http://127.0.0.1:9/api", 0);
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 2u);
+  EXPECT_EQ((*calls)[0].method, "PATCH");
+  EXPECT_EQ((*calls)[0].url,
+            "http://127.0.0.1:9/api/webhooks/1100000000000000001/itok_abc/messages/@original");
+  EXPECT_EQ((*calls)[1].method, "POST");
+  EXPECT_EQ((*calls)[1].url, "http://127.0.0.1:9/api/webhooks/1100000000000000001/itok_abc");
+  json first = json::parse((*calls)[0].body);
+  EXPECT_EQ(first["content"].get<std::string>().size(), 2000u);
+  EXPECT_EQ(first["allowed_mentions"], json({{"parse", json::array()}}));
+  json other = cmd;
+  other["application_id"] = "999";
+  EXPECT_EQ(Discord(other.dump()).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
