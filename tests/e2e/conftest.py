@@ -224,3 +224,19 @@ def published_bot(server, name):
         "model_params": {"max_tokens": 24, "temperature": 0}})["id"]
     api(server, "POST", f"/v1/bots/{bot}/publish", 201, json={"note": "v1"})
     return bot
+
+
+@pytest.fixture(scope="module")
+def fake(request):
+    """A FakePlatform answering with the test module's `respond`, if it has one."""
+    f = FakePlatform(getattr(request.module, "respond", None))
+    yield f
+    f.close()
+
+
+@pytest.fixture(scope="module")
+def fake_server(fake):
+    """Kiln allowed to call the module's fake platform."""
+    s = start_kiln("--outbound-allow", f"127.0.0.1:{fake.port}")
+    yield s
+    s.close()

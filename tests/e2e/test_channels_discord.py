@@ -10,7 +10,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conftest import FakePlatform, api, published_bot, start_kiln
+from conftest import api, published_bot
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes([7] * 32))
 PUBLIC = KEY.public_key().public_bytes_raw().hex()
@@ -18,17 +18,8 @@ APP = "1100000000000000001"
 
 
 @pytest.fixture(scope="module")
-def fake():
-    f = FakePlatform()
-    yield f
-    f.close()
-
-
-@pytest.fixture(scope="module")
-def server(fake):
-    s = start_kiln("--outbound-allow", f"127.0.0.1:{fake.port}")
-    yield s
-    s.close()
+def server(fake_server):
+    return fake_server
 
 
 @pytest.fixture(scope="module")

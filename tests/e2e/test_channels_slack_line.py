@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import FakePlatform, api, published_bot, start_kiln
+from conftest import api, published_bot
 
 SLACK_SECRET = "8f742231b10e8888abcd99aa85a5f0e1"
 SLACK_TOKEN = "xoxb-1234-5678-abcdefgh"
@@ -28,17 +28,8 @@ def respond(path, data, n):
 
 
 @pytest.fixture(scope="module")
-def fake():
-    f = FakePlatform(respond)
-    yield f
-    f.close()
-
-
-@pytest.fixture(scope="module")
-def server(fake):
-    s = start_kiln("--outbound-allow", f"127.0.0.1:{fake.port}")
-    yield s
-    s.close()
+def server(fake_server):
+    return fake_server
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from conftest import FakePlatform, api, published_bot, start_kiln
+from conftest import api, published_bot
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SECRET = "tg_Secret-1"
@@ -25,17 +25,13 @@ def respond(path, data, n):
 
 
 @pytest.fixture(scope="module")
-def telegram():
-    fake = FakePlatform(respond)
-    yield fake
-    fake.close()
+def telegram(fake):
+    return fake
 
 
 @pytest.fixture(scope="module")
-def server(telegram):
-    s = start_kiln("--outbound-allow", f"127.0.0.1:{telegram.port}")
-    yield s
-    s.close()
+def server(fake_server):
+    return fake_server
 
 
 @pytest.fixture(scope="module")
