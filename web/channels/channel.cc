@@ -1,5 +1,7 @@
 #include "web/channels/channel.h"
 
+#include <openssl/evp.h>
+
 #include <charconv>
 
 namespace kiln::web::channels {
@@ -51,6 +53,46 @@ Status CheckTimestamp(std::string_view value, int64_t now, int64_t window, const
   return Status::OK();
 }
 
+std::optional<std::string> Aes256CbcDecrypt(std::string_view key, std::string_view iv,
+                                            std::string_view ciphertext, bool pkcs7) {
+  if (key.size() != 32 || iv.size() != 16 || ciphertext.empty() || ciphertext.size() % 16 != 0) {
+    return std::nullopt;
+  }
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (ctx == nullptr) return std::nullopt;
+  std::string out(ciphertext.size() + 16, '\0');
+  int n = 0, tail = 0;
+  const bool ok =
+      EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr,
+                         reinterpret_cast<const unsigned char*>(key.data()),
+                         reinterpret_cast<const unsigned char*>(iv.data())) == 1 &&
+      EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+      EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &n,
+                        reinterpret_cast<const unsigned char*>(ciphertext.data()),
+                        static_cast<int>(ciphertext.size())) == 1 &&
+      EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + n, &tail) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) return std::nullopt;
+  out.resize(static_cast<size_t>(n + tail));
+  if (pkcs7) {
+    // Checked by hand (padding off above): every pad byte must say the pad length.
+    const unsigned char pad = out.empty() ? 0 : static_cast<unsigned char>(out.back());
+    if (pad == 0 || pad > 16 || pad > out.size()) return std::nullopt;
+    for (size_t i = out.size() - pad; i < out.size(); ++i) {
+      if (static_cast<unsigned char>(out[i]) != pad) return std::nullopt;
+    }
+    out.resize(out.size() - pad);
+  }
+  return out;
+}
+
+std::string Sha256Bytes(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) return "";
+  return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
 std::string StringOf(const nlohmann::json& o, const char* key) {
   return o.is_object() && o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : "";
 }
@@ -74,6 +116,7 @@ const Platform* PlatformFor(std::string_view type) {
   if (type == "slack") return SlackPlatform();
   if (type == "line") return LinePlatform();
   if (type == "discord") return DiscordPlatform();
+  if (type == "feishu") return FeishuPlatform();
   return nullptr;
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,7 +63,22 @@ struct Platform {
   // Why a 2xx answer of the platform's API still refused the call (Slack's
   // {"ok": false, "error": ...}), or ""; null: a 2xx answer is always taken.
   std::string (*refusal)(std::string_view body) = nullptr;
+  // Platforms whose API wants a short-lived access token first (Feishu,
+  // WeCom): the call that gets one, and how to read its answer (the token and
+  // its lifetime in seconds). The Dispatcher caches it per channel and hands
+  // it to `reply` as secrets["access_token"].
+  Result<Outbound> (*token_request)(const nlohmann::json& secrets,
+                                    std::string_view api_base_url) = nullptr;
+  Result<std::pair<std::string, int64_t>> (*token_from)(std::string_view body) = nullptr;
 };
+
+// AES-256-CBC decryption of `ciphertext` (a non-empty multiple of 16 bytes)
+// with a 32-byte key and 16-byte iv; `pkcs7`: remove PKCS#7 padding of up to
+// one block, else leave the plaintext as it is. nullopt when any of that fails.
+std::optional<std::string> Aes256CbcDecrypt(std::string_view key, std::string_view iv,
+                                            std::string_view ciphertext, bool pkcs7);
+// The raw 32-byte SHA-256 of `data`.
+std::string Sha256Bytes(std::string_view data);
 // A signed request's timestamp header: unix seconds within `window` seconds
 // of `now` either way (a replay defence), else Unauthenticated naming `header`.
 Status CheckTimestamp(std::string_view value, int64_t now, int64_t window, const char* header);
@@ -93,6 +109,7 @@ const Platform* TelegramPlatform();
 const Platform* SlackPlatform();
 const Platform* LinePlatform();
 const Platform* DiscordPlatform();
+const Platform* FeishuPlatform();
 
 // Kiln's own webhook's X-Kiln-Signature for a timestamp and body (webhook.cc).
 std::string WebhookSignature(std::string_view secret, std::string_view timestamp,

@@ -121,6 +121,46 @@ Result<bool> Dispatcher::Take(const storage::Channel& channel, const Platform& p
   return true;
 }
 
+void Dispatcher::ForgetToken(const std::string& channel_id) {
+  std::lock_guard<std::mutex> lock(tokens_mu_);
+  tokens_.erase(channel_id);
+}
+
+Result<std::string> Dispatcher::AccessToken(const storage::Channel& channel,
+                                            const Platform& platform,
+                                            const nlohmann::json& secrets) {
+  {
+    std::lock_guard<std::mutex> lock(tokens_mu_);
+    auto it = tokens_.find(channel.id);
+    // Keyed by channel; a changed secret gets a new token once this expires
+    // or the platform refuses it.
+    if (it != tokens_.end() && it->second.second - 300 > Now()) return it->second.first;
+  }
+  KILN_ASSIGN_OR_RETURN(Outbound call, platform.token_request(secrets, channel.api_base_url));
+  plugins::FetchOptions fetch = options_.fetch;
+  fetch.method = call.method;
+  fetch.headers = call.headers;
+  fetch.body = call.body;
+  fetch.timeout_ms = options_.call_timeout_ms;
+  fetch.max_redirects = 0;
+  fetch.max_response_bytes = 64 << 10;
+  Status last = Unavailable("no answer");
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    Result<plugins::FetchResponse> r = plugins::HttpFetch(call.url, fetch);
+    if (r.ok() && r->status >= 200 && r->status < 300) {
+      KILN_ASSIGN_OR_RETURN(auto token, platform.token_from(r->body));
+      std::lock_guard<std::mutex> lock(tokens_mu_);
+      tokens_[channel.id] = {token.first, Now() + token.second};
+      return token.first;
+    }
+    last = r.ok() ? Unavailable("HTTP " + std::to_string(r->status) + ": " + Short(r->body, 200))
+                  : r.status();
+    if (r.ok() && !Retryable(r->status)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.first_backoff_ms * attempt));
+  }
+  return last;
+}
+
 void Dispatcher::Deliver(const storage::Channel& channel, const Platform& platform,
                          const InboundMessage& message, const std::string& text,
                          const std::string& error) {
@@ -142,7 +182,12 @@ void Dispatcher::Deliver(const storage::Channel& channel, const Platform& platfo
   if (!error.empty()) return record("failed", error);
   if (text.empty()) return record("failed", "the bot's answer was empty");
 
-  const nlohmann::json secrets = nlohmann::json::parse(channel.secrets, nullptr, false);
+  nlohmann::json secrets = nlohmann::json::parse(channel.secrets, nullptr, false);
+  if (platform.token_request != nullptr) {
+    Result<std::string> token = AccessToken(channel, platform, secrets);
+    if (!token.ok()) return record("failed", "no access token: " + token.status().message());
+    secrets["access_token"] = *token;
+  }
   Result<std::vector<Outbound>> calls =
       platform.reply(message, text, secrets, channel.api_base_url, Now());
   if (!calls.ok()) return record("failed", calls.status().message());
@@ -170,6 +215,8 @@ void Dispatcher::Deliver(const storage::Channel& channel, const Platform& platfo
           break;  // a refusal in a 2xx answer (a bad channel id) will not get better
         }
         why = "HTTP " + std::to_string(r->status) + ": " + Short(r->body, 200);
+        // A token the platform no longer takes is fetched afresh next time.
+        if (r->status == 401 || r->status == 403) ForgetToken(channel.id);
         if (!Retryable(r->status)) break;
         if (int64_t after = RetryAfterMs(*r); after >= 0) wait = after;
       } else {

@@ -16,7 +16,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "agent/agent.h"
 #include "base/thread_pool.h"
@@ -58,9 +60,16 @@ class Dispatcher {
  private:
   void Deliver(const storage::Channel& channel, const Platform& platform,
                const InboundMessage& message, const std::string& text, const std::string& error);
+  // The channel's access token (Feishu, WeCom): cached until 5 minutes
+  // before it expires.
+  Result<std::string> AccessToken(const storage::Channel& channel, const Platform& platform,
+                                  const nlohmann::json& secrets);
+  void ForgetToken(const std::string& channel_id);
   int64_t Now() const;
 
   DispatcherOptions options_;
+  std::mutex tokens_mu_;
+  std::map<std::string, std::pair<std::string, int64_t>> tokens_;  // channel -> token, expiry
   std::atomic<int> pending_{0};
   std::unique_ptr<ThreadPool> pool_;
 };

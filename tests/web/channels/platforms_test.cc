@@ -570,5 +570,160 @@ TEST(DiscordPlatform, ACommandIsDeferredThenEditedWithTheAnswer) {
   EXPECT_EQ(Discord(other.dump()).status().code(), StatusCode::kInvalidArgument);
 }
 
+// ---- Feishu / Lark
+
+const json kFeishuSecrets = {{"app_id", "cli_test"},
+                             {"app_secret", "feishu-secret"},
+                             {"verification_token", "VT_test"},
+                             {"encrypt_key", "test key"}};
+
+// Encrypts as Feishu does: AES-256-CBC under SHA-256(key), iv first, PKCS#7, base64.
+std::string FeishuEncrypt(const std::string& plaintext, const std::string& key = "test key") {
+  const std::string k = Sha256Bytes(key);
+  const std::string iv(16, '\x42');
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  std::string out(plaintext.size() + 32, '\0');
+  int n = 0, tail = 0;
+  EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr,
+                     reinterpret_cast<const unsigned char*>(k.data()),
+                     reinterpret_cast<const unsigned char*>(iv.data()));
+  EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &n,
+                    reinterpret_cast<const unsigned char*>(plaintext.data()),
+                    static_cast<int>(plaintext.size()));
+  EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + n, &tail);
+  EVP_CIPHER_CTX_free(ctx);
+  out.resize(static_cast<size_t>(n + tail));
+  return Base64Encode(iv + out);
+}
+
+Result<Received> Feishu(const std::string& body, bool sign = true,
+                        const std::string& ts = "1700000000", const std::string& key = "test key") {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (sign) {
+    headers = {{"x-lark-request-timestamp", ts},
+               {"x-lark-request-nonce", "n0nce"},
+               {"x-lark-signature", Sha256Hex(ts + "n0nce" + key + body)}};
+  }
+  return FeishuPlatform()->receive(Post(body, headers), kFeishuSecrets, 1700000000);
+}
+
+TEST(FeishuPlatform, TheSpecsVectors) {
+  const std::string body = R"({"encrypt":"P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="})";
+  EXPECT_EQ(Sha256Hex("1700000000n0ncetest key" + body),
+            "bed8fdd3e4bbc581364c140b572ec676edff3db612d57bbc07a24d062c40ddf3");
+  auto raw = Base64Decode("P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=");
+  ASSERT_TRUE(raw.has_value());
+  auto plain = Aes256CbcDecrypt(Sha256Bytes("test key"), raw->substr(0, 16), raw->substr(16), true);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(*plain, "hello world");
+  // Signed, but "hello world" is not an event.
+  EXPECT_EQ(Feishu(body).status().code(), StatusCode::kInvalidArgument);
+  // Derived negatives: a flipped byte, uppercase hex, a wrong key, stale.
+  std::string flipped = body;
+  flipped[15] ^= 1;
+  auto sig_of = [](const std::string& b) { return Sha256Hex("1700000000n0ncetest key" + b); };
+  auto with_sig = [&](const std::string& b, const std::string& sig) {
+    return FeishuPlatform()->receive(Post(b, {{"x-lark-request-timestamp", "1700000000"},
+                                              {"x-lark-request-nonce", "n0nce"},
+                                              {"x-lark-signature", sig}}),
+                                     kFeishuSecrets, 1700000000);
+  };
+  EXPECT_EQ(with_sig(flipped, sig_of(body)).status().code(), StatusCode::kUnauthenticated);
+  std::string upper = sig_of(body);
+  for (char& c : upper) c = static_cast<char>(toupper(c));
+  EXPECT_EQ(with_sig(body, upper).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(Feishu(body, true, "1700000000", "other key").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Feishu(body, true, "1699999000").status().code(), StatusCode::kUnauthenticated);
+  // Bad padding or sizes, bad base64, plaintext bodies.
+  auto wrong_key =
+      Aes256CbcDecrypt(Sha256Bytes("other"), raw->substr(0, 16), raw->substr(16), true);
+  EXPECT_TRUE(!wrong_key.has_value() || *wrong_key != "hello world");
+  EXPECT_EQ(Feishu(R"({"encrypt":"AAAA"})").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Feishu(R"({"encrypt":"not base64"})").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Feishu(R"({"schema":"2.0","header":{}})").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_FALSE(
+      Aes256CbcDecrypt(std::string(32, 'k'), std::string(16, 'i'), std::string(15, 'c'), true));
+}
+
+TEST(FeishuPlatform, ChallengeAndAMessage) {
+  const std::string challenge =
+      FeishuEncrypt(R"({"challenge":"ch-1","token":"VT_test","type":"url_verification"})");
+  // The URL check is not signed; its token proves it.
+  auto r = Feishu(json({{"encrypt", challenge}}).dump(), false);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(json::parse(r->body), json({{"challenge", "ch-1"}}));
+  EXPECT_EQ(
+      Feishu(json({{"encrypt",
+                    FeishuEncrypt(R"({"challenge":"c","token":"bad","type":"url_verification"})")}})
+                 .dump(),
+             false)
+          .status()
+          .code(),
+      StatusCode::kUnauthenticated);
+  const json event = {
+      {"schema", "2.0"},
+      {"header",
+       {{"event_id", "5e3702a84e847582be8db7fb00000001"},
+        {"event_type", "im.message.receive_v1"},
+        {"token", "VT_test"},
+        {"app_id", "cli_test"}}},
+      {"event",
+       {{"sender", {{"sender_id", {{"open_id", "ou_user1"}}}, {"sender_type", "user"}}},
+        {"message",
+         {{"message_id", "om_msg1"},
+          {"chat_id", "oc_chat1"},
+          {"chat_type", "p2p"},
+          {"message_type", "text"},
+          {"content", R"({"text":"hello bot"})"},
+          {"mentions", json::array()}}}}}};
+  const std::string body = json({{"encrypt", FeishuEncrypt(event.dump())}}).dump();
+  r = Feishu(body);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->messages.size(), 1u);
+  EXPECT_EQ(r->messages[0].event_id, "5e3702a84e847582be8db7fb00000001");
+  EXPECT_EQ(r->messages[0].text, "hello bot");
+  EXPECT_EQ(r->messages[0].user_id, "ou_user1");
+  // Unsigned events are refused; so is another verification token.
+  EXPECT_EQ(Feishu(body, false).status().code(), StatusCode::kUnauthenticated);
+  json wrong = event;
+  wrong["header"]["token"] = "VT_other";
+  EXPECT_EQ(Feishu(json({{"encrypt", FeishuEncrypt(wrong.dump())}}).dump()).status().code(),
+            StatusCode::kUnauthenticated);
+  // Plaintext events are refused when an Encrypt Key is set.
+  EXPECT_EQ(Feishu(event.dump()).status().code(), StatusCode::kUnauthenticated);
+  // Groups: only with an @mention, which is cut from the text.
+  json group = event;
+  group["event"]["message"]["chat_type"] = "group";
+  EXPECT_TRUE(Feishu(json({{"encrypt", FeishuEncrypt(group.dump())}}).dump())->messages.empty());
+  group["event"]["message"]["content"] = R"({"text":"@_user_1 在吗"})";
+  group["event"]["message"]["mentions"] = json::array({{{"key", "@_user_1"}, {"name", "Kiln"}}});
+  r = Feishu(json({{"encrypt", FeishuEncrypt(group.dump())}}).dump());
+  ASSERT_EQ(r->messages.size(), 1u);
+  EXPECT_EQ(r->messages[0].text, "在吗");
+  // The reply: a token first, then the reply API with code 0 for success.
+  const Platform& p = *FeishuPlatform();
+  auto token_call = p.token_request(kFeishuSecrets, "http://127.0.0.1:9");
+  ASSERT_TRUE(token_call.ok());
+  EXPECT_EQ(token_call->url, "http://127.0.0.1:9/open-apis/auth/v3/tenant_access_token/internal");
+  EXPECT_EQ(json::parse(token_call->body),
+            json({{"app_id", "cli_test"}, {"app_secret", "feishu-secret"}}));
+  auto token = p.token_from(R"({"code":0,"msg":"ok","tenant_access_token":"t-abc","expire":7200})");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->first, "t-abc");
+  EXPECT_FALSE(p.token_from(R"({"code":10003,"msg":"invalid"})").ok());
+  json with_token = kFeishuSecrets;
+  with_token["access_token"] = "t-abc";
+  auto calls = p.reply(r->messages[0], "好的", with_token, "http://127.0.0.1:9", 0);
+  ASSERT_TRUE(calls.ok());
+  EXPECT_EQ((*calls)[0].url, "http://127.0.0.1:9/open-apis/im/v1/messages/om_msg1/reply");
+  EXPECT_EQ(json::parse(json::parse((*calls)[0].body)["content"].get<std::string>())["text"],
+            "好的");
+  EXPECT_EQ(p.refusal(R"({"code":230002,"msg":"bot not in chat"})"),
+            "Feishu refused it: code 230002 bot not in chat");
+  EXPECT_EQ(p.refusal(R"({"code":0})"), "");
+}
+
 }  // namespace
 }  // namespace kiln::web::channels
