@@ -121,6 +121,17 @@ Result<bool> Dispatcher::Take(const storage::Channel& channel, const Platform& p
   return true;
 }
 
+plugins::FetchOptions Dispatcher::FetchFor(const Outbound& call) const {
+  plugins::FetchOptions fetch = options_.fetch;  // the outbound guard and allowlist
+  fetch.method = call.method;
+  fetch.headers = call.headers;
+  fetch.body = call.body;
+  fetch.timeout_ms = options_.call_timeout_ms;
+  fetch.max_redirects = 0;  // platform APIs answer where they are asked
+  fetch.max_response_bytes = 1 << 20;
+  return fetch;
+}
+
 void Dispatcher::ForgetToken(const std::string& channel_id) {
   std::lock_guard<std::mutex> lock(tokens_mu_);
   tokens_.erase(channel_id);
@@ -137,13 +148,7 @@ Result<std::string> Dispatcher::AccessToken(const storage::Channel& channel,
     if (it != tokens_.end() && it->second.second - 300 > Now()) return it->second.first;
   }
   KILN_ASSIGN_OR_RETURN(Outbound call, platform.token_request(secrets, channel.api_base_url));
-  plugins::FetchOptions fetch = options_.fetch;
-  fetch.method = call.method;
-  fetch.headers = call.headers;
-  fetch.body = call.body;
-  fetch.timeout_ms = options_.call_timeout_ms;
-  fetch.max_redirects = 0;
-  fetch.max_response_bytes = 64 << 10;
+  const plugins::FetchOptions fetch = FetchFor(call);
   Status last = Unavailable("no answer");
   for (int attempt = 1; attempt <= 3; ++attempt) {
     Result<plugins::FetchResponse> r = plugins::HttpFetch(call.url, fetch);
@@ -193,13 +198,7 @@ void Dispatcher::Deliver(const storage::Channel& channel, const Platform& platfo
   if (!calls.ok()) return record("failed", calls.status().message());
 
   for (const Outbound& call : *calls) {
-    plugins::FetchOptions fetch = options_.fetch;
-    fetch.method = call.method;
-    fetch.headers = call.headers;
-    fetch.body = call.body;
-    fetch.timeout_ms = options_.call_timeout_ms;
-    fetch.max_redirects = 0;
-    fetch.max_response_bytes = 1 << 20;
+    const plugins::FetchOptions fetch = FetchFor(call);
     int64_t backoff = options_.first_backoff_ms;
     bool sent = false;
     std::string why;

@@ -65,6 +65,7 @@ class Dispatcher {
   Result<std::string> AccessToken(const storage::Channel& channel, const Platform& platform,
                                   const nlohmann::json& secrets);
   void ForgetToken(const std::string& channel_id);
+  plugins::FetchOptions FetchFor(const Outbound& call) const;
   int64_t Now() const;
 
   DispatcherOptions options_;
