@@ -182,6 +182,7 @@ class FakePlatform:
 
             do_PATCH = do_POST
             do_PUT = do_POST
+            do_GET = do_POST
 
             def log_message(self, *args):
                 pass

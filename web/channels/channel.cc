@@ -117,6 +117,7 @@ const Platform* PlatformFor(std::string_view type) {
   if (type == "line") return LinePlatform();
   if (type == "discord") return DiscordPlatform();
   if (type == "feishu") return FeishuPlatform();
+  if (type == "wecom") return WecomPlatform();
   return nullptr;
 }
 

@@ -110,6 +110,7 @@ const Platform* SlackPlatform();
 const Platform* LinePlatform();
 const Platform* DiscordPlatform();
 const Platform* FeishuPlatform();
+const Platform* WecomPlatform();
 
 // Kiln's own webhook's X-Kiln-Signature for a timestamp and body (webhook.cc).
 std::string WebhookSignature(std::string_view secret, std::string_view timestamp,

@@ -27,7 +27,7 @@ void AddHookRoutes(Router& router, storage::Store* store, channels::Dispatcher* 
       {200, "Acknowledged (a duplicate, or a platform's check answered).", {{"type", "object"}}},
       {202, "Taken: the bot answers through the platform's API.", {{"type", "object"}}}};
   hook.errors = {401, 409, 503};
-  hook.handler = [store, dispatcher](RequestContext& ctx) -> Result<Response> {
+  const HandlerFn handle = [store, dispatcher](RequestContext& ctx) -> Result<Response> {
     KILN_ASSIGN_OR_RETURN(storage::Channel channel, store->channels().Find(ctx.PathParam("cid")));
     if (!channel.enabled) return NotFound("channel " + channel.id + " is disabled");
     const channels::Platform* platform = channels::PlatformFor(channel.type);
@@ -54,7 +54,19 @@ void AddHookRoutes(Router& router, storage::Store* store, channels::Dispatcher* 
     res.body = std::move(received.body);
     return res;
   };
+  hook.handler = handle;
   router.Add(std::move(hook));
+
+  // WeCom checks the URL with a signed GET.
+  Route check = NewRoute("GET", "/hooks/{cid}", "channelWebhookCheck",
+                         "A chat app's check of the webhook URL (signed by the platform)",
+                         "channels", Access::kPublic);
+  check.path_params = {IdParam("cid", "The channel's id.")};
+  check.content_type = "text/plain";
+  check.responses = {{200, "The platform's check answered.", {{"type", "string"}}}};
+  check.errors = {401, 409, 503};
+  check.handler = handle;
+  router.Add(std::move(check));
 }
 
 }  // namespace kiln::web

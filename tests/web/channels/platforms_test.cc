@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/base64.h"
@@ -723,6 +724,173 @@ TEST(FeishuPlatform, ChallengeAndAMessage) {
   EXPECT_EQ(p.refusal(R"({"code":230002,"msg":"bot not in chat"})"),
             "Feishu refused it: code 230002 bot not in chat");
   EXPECT_EQ(p.refusal(R"({"code":0})"), "");
+}
+
+// ---- WeCom
+
+const json kWecomSecrets = {{"corp_id", "wx5823bf96d3bd56c7"},
+                            {"agent_id", "1000002"},
+                            {"secret", "wecom-secret"},
+                            {"token", "QDG6eK"},
+                            {"encoding_aes_key", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"}};
+
+std::string WecomSig(std::vector<std::string> parts) {
+  std::sort(parts.begin(), parts.end());
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  const std::string all = parts[0] + parts[1] + parts[2] + parts[3];
+  EVP_Digest(all.data(), all.size(), d, &n, EVP_sha1(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < n; ++i) {
+    hex += kHex[d[i] >> 4];
+    hex += kHex[d[i] & 15];
+  }
+  return hex;
+}
+
+// Encrypts as WeCom does: random(16) | len | msg | receiver, padded to 32.
+std::string WecomEncrypt(const std::string& msg,
+                         const std::string& receiver = "wx5823bf96d3bd56c7") {
+  const std::string key = *Base64Decode(std::string(kWecomSecrets["encoding_aes_key"]) + "=");
+  std::string plain(16, 'r');
+  const uint32_t len = static_cast<uint32_t>(msg.size());
+  plain += static_cast<char>(len >> 24);
+  plain += static_cast<char>((len >> 16) & 255);
+  plain += static_cast<char>((len >> 8) & 255);
+  plain += static_cast<char>(len & 255);
+  plain += msg + receiver;
+  const size_t pad = 32 - plain.size() % 32;
+  plain += std::string(pad, static_cast<char>(pad));
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  std::string out(plain.size() + 16, '\0');
+  int n = 0, tail = 0;
+  EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr,
+                     reinterpret_cast<const unsigned char*>(key.data()),
+                     reinterpret_cast<const unsigned char*>(key.data()));
+  EVP_CIPHER_CTX_set_padding(ctx, 0);
+  EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &n,
+                    reinterpret_cast<const unsigned char*>(plain.data()),
+                    static_cast<int>(plain.size()));
+  EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + n, &tail);
+  EVP_CIPHER_CTX_free(ctx);
+  out.resize(static_cast<size_t>(n + tail));
+  return Base64Encode(out);
+}
+
+Request WecomRequest(const std::string& method, const std::string& sig,
+                     const std::string& body = "", const std::string& echostr = "") {
+  Request r;
+  r.method = method;
+  r.body = body;
+  r.query.emplace("msg_signature", sig);
+  r.query.emplace("timestamp", "1409659589");
+  r.query.emplace("nonce", "263014780");
+  if (!echostr.empty()) r.query.emplace("echostr", echostr);
+  return r;
+}
+
+TEST(WecomPlatform, TheSpecsUrlCheckVector) {
+  const std::string echostr =
+      "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==";
+  EXPECT_EQ(WecomSig({"QDG6eK", "1409659589", "263014780", echostr}),
+            "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3");
+  const Platform& p = *WecomPlatform();
+  auto r = p.receive(WecomRequest("GET", "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "", echostr),
+                     kWecomSecrets, 0);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "1616140317555161061");
+  EXPECT_EQ(r->content_type.rfind("text/plain", 0), 0u);
+  // A flipped signature, another receiver id, a bad key, no parameters.
+  EXPECT_EQ(p.receive(WecomRequest("GET", "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd4", "", echostr),
+                      kWecomSecrets, 0)
+                .status()
+                .code(),
+            StatusCode::kUnauthenticated);
+  json other = kWecomSecrets;
+  other["corp_id"] = "ww_another_corp";
+  EXPECT_EQ(p.receive(WecomRequest("GET", "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "", echostr),
+                      other, 0)
+                .status()
+                .code(),
+            StatusCode::kUnauthenticated);
+  other = kWecomSecrets;
+  other["encoding_aes_key"] = "short";
+  EXPECT_EQ(p.receive(WecomRequest("GET", "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "", echostr),
+                      other, 0)
+                .status()
+                .code(),
+            StatusCode::kUnauthenticated);
+  Request bare;
+  bare.method = "GET";
+  EXPECT_EQ(p.receive(bare, kWecomSecrets, 0).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST(WecomPlatform, AMessageIsReadAndAnsweredByMessageSend) {
+  const std::string xml =
+      "<xml><ToUserName><![CDATA[ww_corp]]></ToUserName><FromUserName><![CDATA[zhangsan]]></"
+      "FromUserName>"
+      "<CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></"
+      "MsgType><Content><![CDATA[你好]]></Content>"
+      "<MsgId>7300000000000000001</MsgId><AgentID>1000002</AgentID></xml>";
+  const std::string enc = WecomEncrypt(xml);
+  const std::string body =
+      "<xml><ToUserName><![CDATA[ww_corp]]></ToUserName><AgentID><![CDATA[1000002]]></AgentID>"
+      "<Encrypt><![CDATA[" +
+      enc + "]]></Encrypt></xml>";
+  const std::string sig = WecomSig({"QDG6eK", "1409659589", "263014780", enc});
+  const Platform& p = *WecomPlatform();
+  auto r = p.receive(WecomRequest("POST", sig, body), kWecomSecrets, 0);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "");
+  ASSERT_EQ(r->messages.size(), 1u);
+  EXPECT_EQ(r->messages[0].event_id, "msg:7300000000000000001");
+  EXPECT_EQ(r->messages[0].user_id, "zhangsan");
+  EXPECT_EQ(r->messages[0].text, "你好");
+  // Refusals: a wrong signature, no <Encrypt>, another receiver, a truncated ciphertext.
+  EXPECT_EQ(
+      p.receive(WecomRequest("POST", sig.substr(1) + "0", body), kWecomSecrets, 0).status().code(),
+      StatusCode::kUnauthenticated);
+  EXPECT_EQ(p.receive(WecomRequest("POST", sig, "<xml></xml>"), kWecomSecrets, 0).status().code(),
+            StatusCode::kInvalidArgument);
+  const std::string foreign = WecomEncrypt(xml, "wx_someone_else");
+  EXPECT_EQ(p.receive(WecomRequest("POST", WecomSig({"QDG6eK", "1409659589", "263014780", foreign}),
+                                   "<xml><Encrypt>" + foreign + "</Encrypt></xml>"),
+                      kWecomSecrets, 0)
+                .status()
+                .code(),
+            StatusCode::kUnauthenticated);
+  const std::string cut = enc.substr(0, 20);
+  EXPECT_EQ(p.receive(WecomRequest("POST", WecomSig({"QDG6eK", "1409659589", "263014780", cut}),
+                                   "<xml><Encrypt>" + cut + "</Encrypt></xml>"),
+                      kWecomSecrets, 0)
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  // The answer: gettoken, then message/send in pieces within 2,048 bytes.
+  auto token = p.token_request(kWecomSecrets, "http://127.0.0.1:9");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->method, "GET");
+  EXPECT_EQ(
+      token->url,
+      "http://127.0.0.1:9/cgi-bin/gettoken?corpid=wx5823bf96d3bd56c7&corpsecret=wecom-secret");
+  EXPECT_EQ(
+      p.token_from(R"({"errcode":0,"errmsg":"ok","access_token":"AT","expires_in":7200})")->first,
+      "AT");
+  json with_token = kWecomSecrets;
+  with_token["access_token"] = "AT";
+  std::string answer;
+  for (int i = 0; i < 1000; ++i) answer += "好";
+  auto calls = p.reply(r->messages[0], answer, with_token, "http://127.0.0.1:9", 0);
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 2u);
+  EXPECT_EQ((*calls)[0].url, "http://127.0.0.1:9/cgi-bin/message/send?access_token=AT");
+  json first = json::parse((*calls)[0].body);
+  EXPECT_EQ(first["touser"], "zhangsan");
+  EXPECT_EQ(first["agentid"], 1000002);
+  EXPECT_LE(first["text"]["content"].get<std::string>().size(), 2048u);
+  EXPECT_EQ(p.refusal(R"({"errcode":40014,"errmsg":"invalid access_token"})"),
+            "WeCom refused it: errcode 40014 invalid access_token");
 }
 
 }  // namespace
