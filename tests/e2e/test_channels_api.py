@@ -3,6 +3,7 @@ the credentials each needs (write-only: never in any answer), validation
 naming the field, field-by-field changes, the webhook URL on the public URL,
 the delivery log, workspace isolation, and channels going with their bot."""
 import json
+import pathlib
 
 import pytest
 import requests
@@ -10,6 +11,7 @@ import requests
 from conftest import ADMIN_KEY, start_kiln
 
 H = {"Authorization": f"Bearer {ADMIN_KEY}"}
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 CONFIGS = {
     "telegram": {"bot_token": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "secret_token": "tg_Secret-1"},
@@ -154,3 +156,14 @@ def test_the_webhook_url_follows_the_host_without_a_public_url():
         assert json.dumps(r.json()).count("<script>") == 0
     finally:
         s.close()
+
+
+def test_the_example_configs_are_accepted(server):
+    examples = sorted((ROOT / "examples" / "channels").glob("*.json"))
+    assert {p.stem for p in examples} == set(CONFIGS), examples
+    b = bot(server)
+    for path in examples:
+        body = json.loads(path.read_text())
+        c = requests.post(f"{server.url}/v1/bots/{b}/channels", headers=H, json=body, timeout=30)
+        assert c.status_code == 201, (path.name, c.text)
+        assert sorted(c.json()["configured"]) == sorted(body["config"])

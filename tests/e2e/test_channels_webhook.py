@@ -9,6 +9,9 @@ retried, one that keeps failing shows in the delivery log."""
 import hashlib
 import hmac
 import json
+import pathlib
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -238,3 +241,13 @@ def test_an_unpublished_bot_is_logged_not_answered(server, receiver):
         time.sleep(0.2)
     assert log and log[0]["status"] == "failed" and "publish" in log[0]["last_error"], log
     assert not receiver.for_event("evt-draft")
+
+
+def test_the_example_sender_reaches_the_bot(server, receiver, channel):
+    script = pathlib.Path(__file__).resolve().parents[2] / "examples" / "channels" / "send_webhook.py"
+    out = subprocess.run([sys.executable, str(script), f"{server.url}/hooks/{channel['id']}", SECRET,
+                          "Hello from the example"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("202 ") and json.loads(out.stdout.split(" ", 1)[1])["accepted"] is True
+    event_id = json.loads(out.stdout.split(" ", 1)[1])["event_id"]
+    receiver.wait(event_id)

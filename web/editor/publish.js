@@ -39,7 +39,7 @@ export function examples(id) {
 
 // The credential fields of each channel type (all write-only).
 export const CHANNEL_TYPES = {
-  telegram: ["bot_token", "secret_token"],
+  telegram: ["bot_token", "secret_token", "bot_username"],
   slack: ["bot_token", "signing_secret"],
   discord: ["public_key", "application_id", "bot_token"],
   feishu: ["app_id", "app_secret", "verification_token", "encrypt_key"],
@@ -47,7 +47,8 @@ export const CHANNEL_TYPES = {
   wecom: ["corp_id", "agent_id", "secret", "token", "encoding_aes_key"],
   webhook: ["secret", "callback_url"],
 };
-const NOT_SECRET = new Set(["application_id", "app_id", "corp_id", "agent_id", "callback_url"]);
+const NOT_SECRET = new Set(["application_id", "app_id", "corp_id", "agent_id", "callback_url",
+  "bot_username"]);
 
 function channelsPanel(id) {
   const panel = h("section", {class: "panel", "aria-label": "Channels"}, h("h2", null, "Channels"));
