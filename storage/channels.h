@@ -21,7 +21,7 @@ struct Channel {
   std::string id;  // "chn_..."
   std::string workspace_id;
   std::string bot_id;
-  std::string type;            // "telegram", "slack", "discord", "feishu", "line", "wecom", "webhook"
+  std::string type;  // "telegram", "slack", "discord", "feishu", "line", "wecom", "webhook"
   std::string config = "{}";   // JSON object: settings that may be shown
   std::string secrets = "{}";  // JSON object: credentials; write-only in the API
   std::string api_base_url;    // the platform API's base URL; empty: the platform's own
@@ -34,12 +34,12 @@ struct Channel {
 struct ChannelDelivery {
   int64_t id = 0;  // assigned by the store, increasing
   std::string channel_id;
-  std::string event_id;          // the inbound event it answers ("" for none)
+  std::string event_id;            // the inbound event it answers ("" for none)
   std::string status = "pending";  // "pending", "sent", "failed"
   int attempts = 0;
-  int http_status = 0;      // the platform's last answer (0: none, a network error)
-  std::string last_error;   // why the last attempt failed
-  std::string target;       // where it went: the chat, user or channel id on the platform
+  int http_status = 0;     // the platform's last answer (0: none, a network error)
+  std::string last_error;  // why the last attempt failed
+  std::string target;      // where it went: the chat, user or channel id on the platform
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };

@@ -119,8 +119,7 @@ Result<Page<Channel>> SqliteChannelRepository::ListForBot(std::string_view works
   return MakePage(std::move(rows), options.limit, [](const Channel& c) { return c.id; });
 }
 
-Result<Channel> SqliteChannelRepository::Modify(std::string_view workspace_id,
-                                                std::string_view id,
+Result<Channel> SqliteChannelRepository::Modify(std::string_view workspace_id, std::string_view id,
                                                 const std::function<Status(Channel&)>& mutate) {
   if (workspace_id.empty()) return ChannelNotFound(id);
   auto writer = db_->LockWriter();
@@ -143,8 +142,8 @@ Result<Channel> SqliteChannelRepository::Modify(std::string_view workspace_id,
 
 Status SqliteChannelRepository::Delete(std::string_view workspace_id, std::string_view id) {
   auto writer = db_->LockWriter();
-  KILN_ASSIGN_OR_RETURN(Statement stmt,
-                        writer->Prepare("DELETE FROM channels WHERE id = ?1 AND workspace_id = ?2"));
+  KILN_ASSIGN_OR_RETURN(
+      Statement stmt, writer->Prepare("DELETE FROM channels WHERE id = ?1 AND workspace_id = ?2"));
   stmt.BindText(1, id).BindText(2, workspace_id);
   KILN_RETURN_IF_ERROR(stmt.Run());
   return writer->changes() == 0 ? ChannelNotFound(id) : Status::OK();
@@ -223,8 +222,8 @@ Status SqliteChannelRepository::UpdateDelivery(const ChannelDelivery& d) {
                                 : Status::OK();
 }
 
-Result<Page<ChannelDelivery>> SqliteChannelRepository::ListDeliveries(
-    std::string_view channel_id, const ListOptions& options) {
+Result<Page<ChannelDelivery>> SqliteChannelRepository::ListDeliveries(std::string_view channel_id,
+                                                                      const ListOptions& options) {
   KILN_RETURN_IF_ERROR(CheckLimit(options));
   int64_t before = 0;
   if (!options.cursor.empty()) {
@@ -234,8 +233,8 @@ Result<Page<ChannelDelivery>> SqliteChannelRepository::ListDeliveries(
     }
     before = std::stoll(cursor);
   }
-  std::string sql = "SELECT " + std::string(kDeliveryColumns) +
-                    " FROM channel_deliveries WHERE channel_id = ?1";
+  std::string sql =
+      "SELECT " + std::string(kDeliveryColumns) + " FROM channel_deliveries WHERE channel_id = ?1";
   if (before > 0) sql += " AND id < ?2";
   sql += " ORDER BY id DESC LIMIT ?3";
   KILN_ASSIGN_OR_RETURN(Database::ReaderLease reader, db_->AcquireReader());

@@ -70,15 +70,40 @@ struct Platform {
   Result<Outbound> (*token_request)(const nlohmann::json& secrets,
                                     std::string_view api_base_url) = nullptr;
   Result<std::pair<std::string, int64_t>> (*token_from)(std::string_view body) = nullptr;
+  // How long the platform waits for the webhook's answer before it counts a
+  // failure (and most then retry), in milliseconds; 0: none documented. The
+  // hook answers at once and the bot runs afterwards, so this is the room any
+  // work inside the request would have.
+  int64_t ack_deadline_ms = 0;
 };
+
+// ---- Helpers the platforms share: checks, crypto, text.
+
+// InvalidArgument unless `request` is a POST. GET /hooks/{cid} reaches every
+// platform (it exists for WeCom's URL check), and the others send POST only,
+// so anything else is refused before a signature is looked at.
+Status RequirePost(const Request& request, const char* platform);
 
 // AES-256-CBC decryption of `ciphertext` (a non-empty multiple of 16 bytes)
 // with a 32-byte key and 16-byte iv; `pkcs7`: remove PKCS#7 padding of up to
 // one block, else leave the plaintext as it is. nullopt when any of that fails.
 std::optional<std::string> Aes256CbcDecrypt(std::string_view key, std::string_view iv,
                                             std::string_view ciphertext, bool pkcs7);
+// The inverse: `pkcs7` pads to a multiple of 16 bytes first, else the
+// plaintext must already be one (WeCom pads to 32 itself). nullopt on a bad
+// key, iv or length.
+std::optional<std::string> Aes256CbcEncrypt(std::string_view key, std::string_view iv,
+                                            std::string_view plaintext, bool pkcs7);
 // The raw 32-byte SHA-256 of `data`.
 std::string Sha256Bytes(std::string_view data);
+// Lower-case hex SHA-1 of `data` (WeCom's msg_signature).
+std::string Sha1Hex(std::string_view data);
+// The bytes of hex text (either case), or nullopt when it is not hex.
+std::optional<std::string> HexDecode(std::string_view hex);
+// Whether `signature` (64 bytes) is the Ed25519 signature of `message` under
+// the raw 32-byte `public_key` (Discord).
+bool Ed25519Verify(std::string_view public_key, std::string_view signature,
+                   std::string_view message);
 // A signed request's timestamp header: unix seconds within `window` seconds
 // of `now` either way (a replay defence), else Unauthenticated naming `header`.
 Status CheckTimestamp(std::string_view value, int64_t now, int64_t window, const char* header);
@@ -95,10 +120,27 @@ inline std::string SecretOf(const nlohmann::json& secrets, const char* name) {
 // a character or past the end.
 size_t ByteOfUtf16(std::string_view text, int64_t units);
 
-// Cuts `text` into pieces of at most `max_chars` code points each, at a
-// paragraph, line or word break where there is one in the second half of a
-// piece, and never inside a UTF-8 sequence. Empty text gives no pieces.
-std::vector<std::string> SplitText(std::string_view text, size_t max_chars);
+// Erases from `text` every `prefix` + one or more id characters + `suffix`,
+// with the whitespace after it: Slack's "<@U0BOT> " and Feishu's "@_user_1 ".
+// A plain scan on purpose: std::regex recurses once a character, and a user's
+// 40,000 spaces after a mention overflowed the stack.
+std::string EraseMarkers(std::string_view text, std::string_view prefix, bool (*is_id)(char),
+                         std::string_view suffix);
+
+// What a platform's message-length limit counts.
+enum class TextUnit {
+  // UTF-16 code units: what LINE documents, and never fewer than code
+  // points, so also safe where a platform says "characters" without more.
+  kUtf16,
+  kUtf8Bytes,  // WeCom's 2,048 bytes
+};
+
+// Cuts `text` into pieces of at most `max_units` each, at a paragraph, line
+// or word break where there is one in the second half of a piece, and never
+// inside a UTF-8 sequence (a piece holds at least one code point, even one
+// wider than the limit). Empty text gives no pieces.
+std::vector<std::string> SplitText(std::string_view text, size_t max_units,
+                                   TextUnit unit = TextUnit::kUtf16);
 
 // The platform of a channel type; null for a type without one yet.
 const Platform* PlatformFor(std::string_view type);

@@ -7,8 +7,6 @@
 // user sees "thinking", inside the 3 s Discord allows). Outbound: the answer
 // edits that deferred message, then follow-ups, 2,000 characters each, with
 // no mentions allowed (the bot may quote user text).
-#include <openssl/evp.h>
-
 #include <optional>
 
 #include "web/channels/channel.h"
@@ -19,39 +17,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr size_t kDiscordMaxChars = 2000;
-
-std::optional<std::string> Unhex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out(hex.size() / 2, '\0');
-  for (size_t i = 0; i < out.size(); ++i) {
-    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
-
-bool Ed25519Verify(std::string_view public_key, std::string_view signature,
-                   std::string_view message) {
-  EVP_PKEY* key = EVP_PKEY_new_raw_public_key(
-      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(public_key.data()),
-      public_key.size());
-  if (key == nullptr) return false;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key) == 1 &&
-            EVP_DigestVerify(
-                ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
-  EVP_MD_CTX_free(ctx);
-  EVP_PKEY_free(key);
-  return ok;
-}
 
 // What the user asked: the command's string options, or its name.
 std::string CommandText(const json& data) {
@@ -69,14 +34,15 @@ std::string CommandText(const json& data) {
 }
 
 Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
-  const std::optional<std::string> key = Unhex(SecretOf(secrets, "public_key"));
+  KILN_RETURN_IF_ERROR(RequirePost(request, "Discord"));
+  const std::optional<std::string> key = HexDecode(SecretOf(secrets, "public_key"));
   if (!key || key->size() != 32) return Unauthenticated("the channel has no valid public_key");
   const std::string_view sig_hex = request.Header("x-signature-ed25519");
   const std::string_view ts = request.Header("x-signature-timestamp");
   if (sig_hex.empty() || ts.empty()) {
     return Unauthenticated("X-Signature-Ed25519 and X-Signature-Timestamp are required");
   }
-  const std::optional<std::string> signature = Unhex(sig_hex);
+  const std::optional<std::string> signature = HexDecode(sig_hex);
   if (!signature || signature->size() != 64) {
     return Unauthenticated("X-Signature-Ed25519 must be 64 bytes in hex");
   }
@@ -151,7 +117,8 @@ Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_v
 }  // namespace
 
 const Platform* DiscordPlatform() {
-  static const Platform platform{Receive, Reply};
+  static const Platform platform{
+      .receive = Receive, .reply = Reply, .ack_deadline_ms = 3000};  // then the token dies
   return &platform;
 }
 

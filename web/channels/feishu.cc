@@ -7,8 +7,6 @@
 // chats only when the bot is @mentioned), deduplicated on header.event_id.
 // Outbound: a tenant_access_token (cached), then the reply API on the user's
 // message; success is code 0 in the body.
-#include <regex>
-
 #include "base/base64.h"
 #include "base/sha256.h"
 #include "web/channels/channel.h"
@@ -21,7 +19,10 @@ using json = nlohmann::json;
 constexpr int64_t kFeishuWindowSeconds = 300;
 constexpr size_t kFeishuMaxChars = 4000;
 
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
 Result<Received> Receive(const Request& request, const json& secrets, int64_t now) {
+  KILN_RETURN_IF_ERROR(RequirePost(request, "Feishu"));
   const std::string encrypt_key = SecretOf(secrets, "encrypt_key");
   const std::string verification = SecretOf(secrets, "verification_token");
   if (encrypt_key.empty() || verification.empty()) {
@@ -90,8 +91,7 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t no
   const json mentions = message.value("mentions", json::array());
   // Feishu delivers group messages to a bot when it is @mentioned.
   if (group && (!mentions.is_array() || mentions.empty())) return out;
-  static const std::regex kPlaceholder("@_user_[0-9]+\\s*");
-  text = std::regex_replace(text, kPlaceholder, "");
+  text = EraseMarkers(text, "@_user_", IsDigit, "");
   const std::string event_id = StringOf(header, "event_id");
   const json sender_id = sender.value("sender_id", json::object());
   const std::string user = StringOf(sender_id, "open_id");
@@ -164,7 +164,13 @@ Result<std::pair<std::string, int64_t>> TokenFrom(std::string_view body) {
 }  // namespace
 
 const Platform* FeishuPlatform() {
-  static const Platform platform{Receive, Reply, Refusal, TokenRequest, TokenFrom};
+  // 3 s, then it pushes again (1 s for the URL check, by an older doc).
+  static const Platform platform{.receive = Receive,
+                                 .reply = Reply,
+                                 .refusal = Refusal,
+                                 .token_request = TokenRequest,
+                                 .token_from = TokenFrom,
+                                 .ack_deadline_ms = 3000};
   return &platform;
 }
 

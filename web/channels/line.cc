@@ -20,6 +20,7 @@ constexpr size_t kLineMessagesPerCall = 5;
 using json = nlohmann::json;
 
 Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
+  KILN_RETURN_IF_ERROR(RequirePost(request, "LINE"));
   const std::string secret = SecretOf(secrets, "channel_secret");
   if (secret.empty()) return Unauthenticated("the channel has no channel_secret");
   const std::string_view signature = request.Header("x-line-signature");
@@ -122,7 +123,8 @@ Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_v
 }  // namespace
 
 const Platform* LinePlatform() {
-  static const Platform platform{Receive, Reply};
+  static const Platform platform{
+      .receive = Receive, .reply = Reply, .ack_deadline_ms = 2000};  // request_timeout
   return &platform;
 }
 

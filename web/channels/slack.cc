@@ -5,8 +5,6 @@
 // (bots' own messages and edits skipped), deduplicated on team and event id.
 // Outbound: chat.postMessage in the thread of the message, 4,000 characters
 // a message; {"ok": false} answers count as refusals.
-#include <regex>
-
 #include "base/sha256.h"
 #include "web/channels/channel.h"
 
@@ -18,7 +16,10 @@ constexpr size_t kSlackMaxChars = 4000;
 
 using json = nlohmann::json;
 
+bool IsSlackIdChar(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
 Result<Received> Receive(const Request& request, const json& secrets, int64_t now) {
+  KILN_RETURN_IF_ERROR(RequirePost(request, "Slack"));
   const std::string secret = SecretOf(secrets, "signing_secret");
   if (secret.empty()) return Unauthenticated("the channel has no signing_secret");
   const std::string_view ts = request.Header("x-slack-request-timestamp");
@@ -55,10 +56,8 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t no
   const bool mention = etype == "app_mention";
   const bool direct = etype == "message" && StringOf(e, "channel_type") == "im";
   if (!mention && !direct) return out;
-  std::string text = StringOf(e, "text");
   // "<@U0BOT> summarize": the mention is not part of the question.
-  static const std::regex kMention("<@[A-Z0-9]+>\\s*");
-  text = std::regex_replace(text, kMention, "");
+  const std::string text = EraseMarkers(StringOf(e, "text"), "<@", IsSlackIdChar, ">");
   const std::string channel = StringOf(e, "channel");
   const std::string user = StringOf(e, "user");
   if (text.empty() || channel.empty() || user.empty()) return out;
@@ -106,7 +105,8 @@ std::string Refusal(std::string_view body) {
 }  // namespace
 
 const Platform* SlackPlatform() {
-  static const Platform platform{Receive, Reply, Refusal};
+  static const Platform platform{
+      .receive = Receive, .reply = Reply, .refusal = Refusal, .ack_deadline_ms = 3000};
   return &platform;
 }
 

@@ -23,6 +23,7 @@ Received Ignore() {
 }
 
 Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
+  KILN_RETURN_IF_ERROR(RequirePost(request, "Telegram"));
   const std::string secret = SecretOf(secrets, "secret_token");
   if (secret.empty()) return Unauthenticated("the channel has no secret_token");
   if (!ConstantTimeEquals(request.Header("x-telegram-bot-api-secret-token"), secret)) {
@@ -136,7 +137,8 @@ Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_v
 }  // namespace
 
 const Platform* TelegramPlatform() {
-  static const Platform platform{Receive, Reply};
+  // No deadline documented: ack_deadline_ms stays 0.
+  static const Platform platform{.receive = Receive, .reply = Reply};
   return &platform;
 }
 

@@ -42,6 +42,7 @@ std::string WebhookSignature(std::string_view secret, std::string_view timestamp
 namespace {
 
 Result<Received> Receive(const Request& request, const json& secrets, int64_t now) {
+  KILN_RETURN_IF_ERROR(RequirePost(request, "Kiln's webhook"));
   const std::string secret = SecretOf(secrets, "secret");
   if (secret.empty()) return Unauthenticated("the channel has no secret");
   // The signature first, over the raw bytes; nothing is parsed before it holds.
@@ -109,7 +110,8 @@ Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_v
 }  // namespace
 
 const Platform* WebhookPlatform() {
-  static const Platform platform{Receive, Reply};
+  // The sender's own timeout: none of ours to state.
+  static const Platform platform{.receive = Receive, .reply = Reply};
   return &platform;
 }
 

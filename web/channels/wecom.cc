@@ -8,8 +8,6 @@
 // brings an XML message, acknowledged with an empty body (no passive reply,
 // so WeCom does not retry while the bot thinks), deduplicated on MsgId, and
 // answered through message/send with an access token from gettoken.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -24,21 +22,7 @@ namespace {
 
 using json = nlohmann::json;
 
-// 2,048 bytes a message: 512 code points are at most that in UTF-8.
-constexpr size_t kWecomMaxChars = 512;
-
-std::string Sha1Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha1(), nullptr) != 1) return "";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
+constexpr size_t kWecomMaxBytes = 2048;  // a text message's content
 
 std::string MsgSignature(std::string token, std::string ts, std::string nonce, std::string text) {
   std::array<std::string, 4> parts = {std::move(token), std::move(ts), std::move(nonce),
@@ -91,6 +75,9 @@ Result<std::string> Open(std::string_view encrypted, const json& secrets) {
 }
 
 Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
+  if (request.method != "GET" && request.method != "POST") {
+    return InvalidArgument("WeCom sends GET (the URL check) and POST only");
+  }
   const std::string token = SecretOf(secrets, "token");
   if (token.empty()) return Unauthenticated("the channel has no token");
   const std::string* signature = request.Query("msg_signature");
@@ -101,12 +88,16 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
   }
   Received out;
   if (request.method == "GET") {  // the URL check
-    const std::string* echostr = request.Query("echostr");
-    if (echostr == nullptr) return InvalidArgument("echostr is required");
-    if (!ConstantTimeEquals(*signature, MsgSignature(token, *ts, *nonce, *echostr))) {
+    const std::string* query_echostr = request.Query("echostr");
+    if (query_echostr == nullptr) return InvalidArgument("echostr is required");
+    // Query values are form-decoded ('+' is a space), and echostr is base64,
+    // which has no spaces: a '+' the sender left unescaped is put back.
+    std::string echostr = *query_echostr;
+    std::replace(echostr.begin(), echostr.end(), ' ', '+');
+    if (!ConstantTimeEquals(*signature, MsgSignature(token, *ts, *nonce, echostr))) {
       return Unauthenticated("msg_signature does not match");
     }
-    KILN_ASSIGN_OR_RETURN(out.body, Open(*echostr, secrets));
+    KILN_ASSIGN_OR_RETURN(out.body, Open(echostr, secrets));
     out.content_type = "text/plain; charset=utf-8";
     return out;
   }
@@ -144,7 +135,7 @@ Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_v
   const std::string agent_id = SecretOf(secrets, "agent_id");
   std::from_chars(agent_id.data(), agent_id.data() + agent_id.size(), agent);
   std::vector<Outbound> calls;
-  for (const std::string& piece : SplitText(text, kWecomMaxChars)) {
+  for (const std::string& piece : SplitText(text, kWecomMaxBytes, TextUnit::kUtf8Bytes)) {
     Outbound call;
     call.url = Base(api_base_url) + "/cgi-bin/message/send?access_token=" + token;
     call.headers = {{"Content-Type", "application/json"}};
@@ -205,7 +196,13 @@ Result<std::pair<std::string, int64_t>> TokenFrom(std::string_view body) {
 }  // namespace
 
 const Platform* WecomPlatform() {
-  static const Platform platform{Receive, Reply, Refusal, TokenRequest, TokenFrom};
+  // 5 s, then it retries (1 s for the GET URL check).
+  static const Platform platform{.receive = Receive,
+                                 .reply = Reply,
+                                 .refusal = Refusal,
+                                 .token_request = TokenRequest,
+                                 .token_from = TokenFrom,
+                                 .ack_deadline_ms = 5000};
   return &platform;
 }
 
