@@ -126,6 +126,13 @@ std::string TlsFailureText(SSL* ssl) {
 
 void Connection::SslFree::operator()(ssl_st* ssl) const { SSL_free(ssl); }
 
+bool Connection::StillIdle() const {
+  if (bio_state_.eof) return false;
+  pollfd p{fd_, POLLIN, 0};
+  // Readable while idle means closed (or garbage we did not ask for).
+  return ::poll(&p, 1, 0) == 0;
+}
+
 Connection::Connection(int fd, Deadline deadline) : fd_(fd), deadline_(deadline) {
   bio_state_.fd = fd;
 }

@@ -2,9 +2,13 @@
 #include "plugins/net/http_fetch.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
+#include <deque>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,7 +35,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   }
   return true;
 }
-
 
 // Refuses what would let a caller (or a model writing tool arguments) smuggle
 // extra headers or a second request into the connection.
@@ -61,7 +64,7 @@ struct Request {
   std::string body;
 };
 
-std::string SerializeRequest(const Url& url, const Request& request) {
+std::string SerializeRequest(const Url& url, const Request& request, bool keep_alive) {
   std::string out = request.method + " " + url.path_and_query + " HTTP/1.1\r\n";
   out += "Host: " + HostHeader(url) + "\r\n";
   bool has_agent = false;
@@ -74,7 +77,7 @@ std::string SerializeRequest(const Url& url, const Request& request) {
   if (!request.body.empty() || m == "POST" || m == "PUT" || m == "PATCH") {
     out += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
   }
-  out += "Connection: close\r\n\r\n";
+  out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
   out += request.body;
   return out;
 }
@@ -97,11 +100,11 @@ Status CheckAddresses(const Url& url, const std::vector<ResolvedAddress>& addres
   for (const ResolvedAddress& address : addresses) {
     if (!AddressAllowed(address.get(), options.allow_private) &&
         !Allowlisted(url, AddressToString(address.get()), options)) {
-      return PermissionDenied("the address " + AddressToString(address.get()) + " of " + url.host +
-                              " is " +
-                              std::string(AddressKindName(ClassifyAddress(address.get()))) +
-                              ": outbound requests to private networks are not allowed (an operator can "
-                              "allow host:port with KILN_OUTBOUND_ALLOW)");
+      return PermissionDenied(
+          "the address " + AddressToString(address.get()) + " of " + url.host + " is " +
+          std::string(AddressKindName(ClassifyAddress(address.get()))) +
+          ": outbound requests to private networks are not allowed (an operator can "
+          "allow host:port with KILN_OUTBOUND_ALLOW)");
     }
     if (filter && !filter(address.get())) {
       return PermissionDenied("the address " + AddressToString(address.get()) + " of " + url.host +
@@ -128,9 +131,18 @@ Result<std::unique_ptr<Connection>> Open(const Url& url, const FetchOptions& opt
   return last;
 }
 
-Result<FetchResponse> FetchOnce(const Url& url, const Request& request, const FetchOptions& options,
-                                const AddressFilter& filter, Deadline deadline) {
+// The pool key: the origin, and the guard settings it was checked under.
+std::string PoolKey(const Url& url, const FetchOptions& options) {
+  std::string key = url.scheme + "://" + url.host + ":" + std::to_string(url.port) +
+                    (options.allow_private ? " private" : "");
+  for (const std::string& entry : options.allow) key += " " + entry;
+  return key;
+}
+
+Result<std::unique_ptr<Connection>> OpenWithTls(const Url& url, const FetchOptions& options,
+                                                const AddressFilter& filter, Deadline deadline) {
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Open(url, options, filter, deadline));
+  if (options.pool != nullptr) options.pool->CountOpened();
   if (url.scheme == "https") {
     Status tls = conn->StartTls(url.host);
     if (!tls.ok() && tls.code() != StatusCode::kDeadlineExceeded) {
@@ -138,8 +150,56 @@ Result<FetchResponse> FetchOnce(const Url& url, const Request& request, const Fe
     }
     KILN_RETURN_IF_ERROR(tls);
   }
-  KILN_RETURN_IF_ERROR(conn->WriteAll(SerializeRequest(url, request)));
-  return ReadResponse(conn.get(), request.method == "HEAD", options.max_response_bytes);
+  return conn;
+}
+
+// Counts the bytes read through it: a reused connection that closed before
+// any byte of a response is retried, one that answered in part is not (the
+// server may have acted on the request).
+class CountingSource : public internal::ByteSource {
+ public:
+  explicit CountingSource(internal::ByteSource* inner) : inner_(inner) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    Result<size_t> got = inner_->Read(buf, n);
+    if (got.ok()) count_ += *got;
+    return got;
+  }
+  size_t count() const { return count_; }
+
+ private:
+  internal::ByteSource* inner_;
+  size_t count_ = 0;
+};
+
+Result<FetchResponse> FetchOnce(const Url& url, const Request& request, const FetchOptions& options,
+                                const AddressFilter& filter, Deadline deadline) {
+  // A per-request address filter is not part of the key: such requests open their own.
+  const bool pooled = options.pool != nullptr && !filter;
+  const std::string key = pooled ? PoolKey(url, options) : "";
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<Connection> conn = pooled && attempt == 0 ? options.pool->Take(key) : nullptr;
+    const bool reused = conn != nullptr;
+    if (reused) {
+      conn->set_deadline(deadline);
+    } else {
+      KILN_ASSIGN_OR_RETURN(conn, OpenWithTls(url, options, filter, deadline));
+    }
+    Status written = conn->WriteAll(SerializeRequest(url, request, pooled));
+    bool reusable = false;
+    CountingSource counted(conn.get());
+    Result<FetchResponse> response = written.ok()
+                                         ? ReadResponse(&counted, request.method == "HEAD",
+                                                        options.max_response_bytes, &reusable)
+                                         : Result<FetchResponse>(written);
+    // A kept-alive connection the server closed meanwhile fails before any
+    // answer: the request goes again, once, on a new one.
+    if (!response.ok() && reused && counted.count() == 0 &&
+        response.status().code() != StatusCode::kDeadlineExceeded) {
+      continue;
+    }
+    if (response.ok() && pooled && reusable) options.pool->Put(key, std::move(conn));
+    return response;
+  }
 }
 
 bool IsRedirect(int status) {
@@ -256,6 +316,54 @@ bool IsHttpToken(std::string_view s) {
     }
   }
   return true;
+}
+
+}  // namespace kiln::plugins
+
+namespace kiln::plugins {
+
+struct ConnectionPool::Impl {
+  size_t max_idle;
+  int64_t max_idle_ms;
+  std::mutex mu;
+  std::map<std::string, std::deque<std::pair<std::unique_ptr<internal::Connection>,
+                                             std::chrono::steady_clock::time_point>>>
+      idle;
+  std::atomic<int64_t> opened{0};
+};
+
+ConnectionPool::ConnectionPool(size_t max_idle_per_origin, int64_t max_idle_ms)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->max_idle = max_idle_per_origin;
+  impl_->max_idle_ms = max_idle_ms;
+}
+
+ConnectionPool::~ConnectionPool() = default;
+
+int64_t ConnectionPool::opened() const { return impl_->opened.load(); }
+
+void ConnectionPool::CountOpened() { impl_->opened++; }
+
+std::unique_ptr<internal::Connection> ConnectionPool::Take(const std::string& key) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  auto it = impl_->idle.find(key);
+  if (it == impl_->idle.end()) return nullptr;
+  const auto now = std::chrono::steady_clock::now();
+  while (!it->second.empty()) {
+    auto [conn, since] = std::move(it->second.back());
+    it->second.pop_back();
+    if (now - since < std::chrono::milliseconds(impl_->max_idle_ms) && conn->StillIdle()) {
+      return std::move(conn);
+    }
+  }
+  return nullptr;
+}
+
+void ConnectionPool::Put(const std::string& key, std::unique_ptr<internal::Connection> connection) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  auto& list = impl_->idle[key];
+  list.emplace_back(std::move(connection), std::chrono::steady_clock::now());
+  while (list.size() > impl_->max_idle) list.pop_front();  // the oldest go
 }
 
 }  // namespace kiln::plugins

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,34 @@
 #include "base/result.h"
 
 namespace kiln::plugins {
+
+namespace internal {
+class Connection;
+}
+
+// Idle HTTP/1.1 connections kept for reuse (keep-alive), per origin and
+// outbound-guard setting: a connection is reused only for the scheme, host
+// and port it was opened (and checked) for, under the same guard options.
+// Callers that talk to the same API over and over (chat-app channels) keep
+// one and name it in FetchOptions::pool. Thread-safe.
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(size_t max_idle_per_origin = 4, int64_t max_idle_ms = 30000);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Connections opened since the pool was made (for tests and metrics).
+  int64_t opened() const;
+  // A still-idle connection for `key`, or null. Used by HttpFetch.
+  std::unique_ptr<internal::Connection> Take(const std::string& key);
+  void Put(const std::string& key, std::unique_ptr<internal::Connection> connection);
+  void CountOpened();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 struct FetchOptions {
   std::string method = "GET";
@@ -50,6 +79,9 @@ struct FetchOptions {
   // is not listed is refused. From the config file or KILN_OUTBOUND_ALLOW,
   // read by app/ (ParseOutboundAllow).
   std::vector<std::string> allow;
+  // Keep connections open and reuse them (borrowed; null: one connection per
+  // request, closed after it).
+  ConnectionPool* pool = nullptr;
 };
 
 // Whether `s` is an HTTP token (RFC 9110: a method or a header name).

@@ -32,6 +32,9 @@ class BufferedReader {
  public:
   explicit BufferedReader(ByteSource* source) : source_(source) {}
 
+  // Nothing read from the source is left unconsumed.
+  bool drained() const { return pos_ == buf_.size(); }
+
   // One line without its line end (CRLF or LF). False at the end of the
   // stream when nothing of a line was read; kUnavailable past `max_len`.
   Result<bool> ReadLine(std::string* line, size_t max_len, std::string_view what) {
@@ -130,12 +133,14 @@ int ParseStatusLine(std::string_view line) {
   return status >= 100 && status <= 599 ? status : 0;
 }
 
-Status ReadHead(BufferedReader* reader, FetchResponse* response) {
+// `http10`: whether the status line says HTTP/1.0.
+Status ReadHead(BufferedReader* reader, FetchResponse* response, bool* http10) {
   std::string line;
   KILN_ASSIGN_OR_RETURN(bool got, reader->ReadLine(&line, kMaxResponseHeaderBytes, "status line"));
   if (!got) return Unavailable("the server closed the connection without responding");
   response->status = ParseStatusLine(line);
   if (response->status == 0) return Unavailable("the server's response is not HTTP/1.x");
+  *http10 = line[7] == '0';
   response->headers.clear();
   size_t total = line.size();
   for (;;) {
@@ -219,38 +224,53 @@ Status ReadChunked(BufferedReader* reader, std::string* body, size_t max) {
 
 }  // namespace
 
-Result<FetchResponse> ReadResponse(ByteSource* source, bool head_request, size_t max_body_bytes) {
+Result<FetchResponse> ReadResponse(ByteSource* source, bool head_request, size_t max_body_bytes,
+                                   bool* reusable) {
+  if (reusable != nullptr) *reusable = false;
   BufferedReader reader(source);
   FetchResponse response;
+  bool http10 = false;
   do {  // 100 Continue and other interim responses precede the real one
-    KILN_RETURN_IF_ERROR(ReadHead(&reader, &response));
+    KILN_RETURN_IF_ERROR(ReadHead(&reader, &response, &http10));
   } while (response.status < 200 && response.status != 101);
+  bool framed = true;
   if (head_request || response.status < 200 || response.status == 204 || response.status == 304) {
-    return response;
-  }
-  std::string codings;
-  for (const auto& [name, value] : response.headers) {
-    if (name == "transfer-encoding") codings += (codings.empty() ? "" : ",") + Lower(value);
-  }
-  if (!codings.empty()) {
-    // Only a final "chunked" frames the body (RFC 9112 6.3); anything else
-    // runs to the end of the connection.
-    std::string_view last = Trim(std::string_view(codings).substr(codings.rfind(',') + 1));
-    if (last == "chunked") {
-      KILN_RETURN_IF_ERROR(ReadChunked(&reader, &response.body, max_body_bytes));
-    } else {
-      KILN_RETURN_IF_ERROR(reader.ReadToEnd(&response.body, max_body_bytes));
+    // No body.
+  } else {
+    std::string codings;
+    for (const auto& [name, value] : response.headers) {
+      if (name == "transfer-encoding") codings += (codings.empty() ? "" : ",") + Lower(value);
     }
-    return response;
+    if (!codings.empty()) {
+      // Only a final "chunked" frames the body (RFC 9112 6.3); anything else
+      // runs to the end of the connection.
+      std::string_view last = Trim(std::string_view(codings).substr(codings.rfind(',') + 1));
+      if (last == "chunked") {
+        KILN_RETURN_IF_ERROR(ReadChunked(&reader, &response.body, max_body_bytes));
+      } else {
+        framed = false;
+        KILN_RETURN_IF_ERROR(reader.ReadToEnd(&response.body, max_body_bytes));
+      }
+    } else {
+      int64_t length = ContentLength(response);
+      if (length == -2) return Unavailable("the response's Content-Length is malformed");
+      if (length < 0) {
+        framed = false;
+        KILN_RETURN_IF_ERROR(reader.ReadToEnd(&response.body, max_body_bytes));
+      } else {
+        if (static_cast<uint64_t>(length) > max_body_bytes) return BodyTooLarge(max_body_bytes);
+        KILN_RETURN_IF_ERROR(reader.ReadExact(static_cast<size_t>(length), &response.body));
+      }
+    }
   }
-  int64_t length = ContentLength(response);
-  if (length == -2) return Unavailable("the response's Content-Length is malformed");
-  if (length < 0) {
-    KILN_RETURN_IF_ERROR(reader.ReadToEnd(&response.body, max_body_bytes));
-    return response;
+  if (reusable != nullptr) {
+    // HTTP/1.1 connections persist unless closed; HTTP/1.0 ones only when
+    // the server says keep-alive (RFC 9112 9.3).
+    const std::string connection = Lower(response.Header("connection"));
+    const bool persistent = http10 ? connection.find("keep-alive") != std::string::npos
+                                   : connection.find("close") == std::string::npos;
+    *reusable = framed && reader.drained() && response.status != 101 && persistent;
   }
-  if (static_cast<uint64_t>(length) > max_body_bytes) return BodyTooLarge(max_body_bytes);
-  KILN_RETURN_IF_ERROR(reader.ReadExact(static_cast<size_t>(length), &response.body));
   return response;
 }
 

@@ -148,7 +148,8 @@ def stock_quote_service(answer: bytes):
 
 class FakePlatform:
     """A chat app's API on 127.0.0.1, written for the tests: records every call
-    (path, headers, raw body, parsed JSON) and answers with `respond(path, data,
+    (path, headers, raw body, parsed JSON, the client's port: one a connection)
+    and answers with `respond(path, data,
     n)` -> (status, headers, body) where n counts the calls to that path with
     the same body (1 for the first try); 200 {"ok": true} by default."""
 
@@ -160,6 +161,8 @@ class FakePlatform:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps connections open, as platform APIs do
+
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 try:
@@ -172,7 +175,8 @@ class FakePlatform:
                     status, headers, body = outer.respond(self.path, data, n)
                     outer.calls.append({"method": self.command, "path": self.path,
                                         "headers": dict(self.headers),
-                                        "body": raw, "data": data, "status": status})
+                                        "body": raw, "data": data, "status": status,
+                                        "peer": self.client_address[1]})
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -225,6 +229,20 @@ def published_bot(server, name):
         "model_params": {"max_tokens": 24, "temperature": 0}})["id"]
     api(server, "POST", f"/v1/bots/{bot}/publish", 201, json={"note": "v1"})
     return bot
+
+
+def delivery_logged(server, cid, event_id, timeout=60, status=None):
+    """A channel's delivery-log entry for an event, once there is one (with
+    `status`, once it has that one): the platform sees the reply a moment
+    before Kiln records how it went."""
+    deadline = time.time() + timeout
+    while True:
+        log = [d for d in api(server, "GET", f"/v1/channels/{cid}/deliveries?limit=100")["data"]
+               if d["event_id"] == event_id and (status is None or d["status"] == status)]
+        if log or time.time() > deadline:
+            assert log, f"no delivery logged for {event_id}"
+            return log[0]
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

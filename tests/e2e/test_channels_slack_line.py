@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import api, published_bot
+from conftest import api, delivery_logged, published_bot
 
 SLACK_SECRET = "8f742231b10e8888abcd99aa85a5f0e1"
 SLACK_TOKEN = "xoxb-1234-5678-abcdefgh"
@@ -82,13 +82,9 @@ def test_slack_refusals(server, fake, channels):
     assert r.status_code == 401
     # A refusal inside a 200 answer is logged, not retried.
     assert slack_post(server, channels["slack"], mention("Ev003", channel="CBAD")).status_code == 200
-    deadline, log = time.time() + 60, []
-    while time.time() < deadline and not log:
-        log = [d for d in api(server, "GET", f"/v1/channels/{channels['slack']['id']}/deliveries")["data"]
-               if d["event_id"] == "T0TEST:Ev003"]
-        time.sleep(0.2)
-    assert log[0]["status"] == "failed" and "channel_not_found" in log[0]["last_error"], log
-    assert log[0]["attempts"] == 1
+    d = delivery_logged(server, channels["slack"]["id"], "T0TEST:Ev003")
+    assert d["status"] == "failed" and "channel_not_found" in d["last_error"], d
+    assert d["attempts"] == 1
     assert not fake.matching(lambda c: c["data"] and c["data"].get("channel") == "C0NO")
 
 

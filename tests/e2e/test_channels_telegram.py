@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from conftest import api, published_bot
+from conftest import api, delivery_logged, published_bot
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SECRET = "tg_Secret-1"
@@ -68,8 +68,7 @@ def test_an_update_is_answered_with_send_message(server, telegram, channel):
     assert call["data"]["text"].strip()
     assert call["data"]["reply_parameters"] == {"message_id": 42, "allow_sending_without_reply": True}
     assert call["headers"]["Content-Type"] == "application/json"
-    log = api(server, "GET", f"/v1/channels/{channel['id']}/deliveries")["data"]
-    assert log[0]["status"] == "sent" and log[0]["event_id"] == "update:700000001"
+    assert delivery_logged(server, channel["id"], "update:700000001")["status"] == "sent"
     conv = api(server, "GET", f"/v1/conversations?bot_id={channel['bot_id']}&user=telegram:5550001")["data"]
     assert len(conv) == 1 and conv[0]["source"] == "channel"
 
@@ -122,6 +121,5 @@ def test_429_with_retry_after_is_waited_out(server, telegram, channel):
     ok = telegram.wait(to_chat(429), timeout=60)
     refused = telegram.matching(to_chat(429), status=429)
     assert len(ok) == 1 and len(refused) == 1
-    log = [d for d in api(server, "GET", f"/v1/channels/{channel['id']}/deliveries")["data"]
-           if d["event_id"] == "update:700000006"]
-    assert log[0]["status"] == "sent" and log[0]["attempts"] == 2
+    d = delivery_logged(server, channel["id"], "update:700000006")
+    assert d["status"] == "sent" and d["attempts"] == 2, d

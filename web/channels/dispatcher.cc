@@ -129,6 +129,7 @@ plugins::FetchOptions Dispatcher::FetchFor(const Outbound& call) const {
   fetch.timeout_ms = options_.call_timeout_ms;
   fetch.max_redirects = 0;  // platform APIs answer where they are asked
   fetch.max_response_bytes = 1 << 20;
+  fetch.pool = &connections_;
   return fetch;
 }
 

@@ -9,7 +9,8 @@
 //   - the answer is sent through the platform's API; 429 and 5xx answers and
 //     network errors are retried with backoff (Retry-After honoured), and the
 //     outcome, sent or failed with the reason, goes to the channel's delivery
-//     log.
+//     log;
+//   - connections to a platform's API are kept alive and reused.
 // Thread-safe. The destructor waits for the deliveries in flight.
 #pragma once
 
@@ -69,6 +70,8 @@ class Dispatcher {
   int64_t Now() const;
 
   DispatcherOptions options_;
+  mutable plugins::ConnectionPool
+      connections_;  // kept alive between calls to the same platform API
   std::mutex tokens_mu_;
   std::map<std::string, std::pair<std::string, int64_t>> tokens_;  // channel -> token, expiry
   std::atomic<int> pending_{0};

@@ -53,6 +53,11 @@ class Connection : public ByteSource {
   Status StartTls(const std::string& host);
 
   Status WriteAll(std::string_view data);
+  // A kept-alive connection's next request gets its own deadline.
+  void set_deadline(Deadline deadline) { deadline_ = deadline; }
+  // Whether an idle kept-alive connection can take another request: the peer
+  // has not closed it and sent nothing unasked.
+  bool StillIdle() const;
   // Reads what is available, up to `n` bytes; 0 at the end of the stream.
   Result<size_t> Read(char* buf, size_t n) override;
 
@@ -70,7 +75,7 @@ class Connection : public ByteSource {
   };
 
   const int fd_;
-  const Deadline deadline_;   // every wait gives up here
+  Deadline deadline_;         // every wait gives up here
   SocketBioState bio_state_;  // its address is held by ssl_'s BIO: Connection never moves
   std::unique_ptr<ssl_st, SslFree> ssl_;  // with its BIO; null for plain HTTP
 };

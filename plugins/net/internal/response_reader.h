@@ -21,6 +21,10 @@ inline constexpr size_t kMaxResponseHeaderBytes = 64 << 10;
 // Content-Length above it is refused before any body byte is read);
 // kUnavailable for a malformed or truncated response; the source's errors
 // (kDeadlineExceeded, ...) pass through.
-Result<FetchResponse> ReadResponse(ByteSource* source, bool head_request, size_t max_body_bytes);
+// `reusable` (when not null): whether the connection may carry another
+// request, that is, the body was framed (not read to the end of the stream),
+// nothing was read past it, and the server did not say Connection: close.
+Result<FetchResponse> ReadResponse(ByteSource* source, bool head_request, size_t max_body_bytes,
+                                   bool* reusable = nullptr);
 
 }  // namespace kiln::plugins::internal

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <thread>
@@ -228,8 +229,7 @@ TEST(HttpFetch, AllowlistAdmitsExactlyTheHostAndPortNamed) {
   // A listed host that redirects to an unlisted one is refused at the hop.
   server.RouteFixed("/hop", Redirect(302, other.Url("/")));
   options.allow = {"127.0.0.1:" + port};
-  EXPECT_EQ(HttpFetch(server.Url("/hop"), options).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(HttpFetch(server.Url("/hop"), options).status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(other.connections(), 0);
 }
 
@@ -378,6 +378,145 @@ TEST(HttpFetch, ConcurrentFetches) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok, 40);
+}
+
+// ---- Connection reuse (FetchOptions::pool).
+
+FetchOptions Pooled(ConnectionPool* pool) {
+  FetchOptions options = Private();
+  options.pool = pool;
+  return options;
+}
+
+TEST(HttpFetchPool, ReusesOneConnectionForSequentialRequests) {
+  TestHttpServer server;
+  server.SetKeepAlive(true);
+  server.RouteFixed("/n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  server.Route("/chunked", [](int fd, const TestHttpServer::Request&, const std::atomic<bool>&) {
+    TestHttpServer::Send(fd,
+                         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "3\r\nabc\r\n0\r\n\r\n");
+  });
+  ConnectionPool pool;
+  for (int i = 0; i < 5; ++i) {
+    auto r = HttpFetch(server.Url(i % 2 == 0 ? "/n" : "/chunked"), Pooled(&pool));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body, i % 2 == 0 ? "ok" : "abc");
+  }
+  FetchOptions post = Pooled(&pool);
+  post.method = "POST";
+  post.body = "{}";
+  ASSERT_TRUE(HttpFetch(server.Url("/n"), post).ok());
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_EQ(pool.opened(), 1);
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 6u);
+  EXPECT_EQ(requests[0].Header("connection"), "keep-alive");
+  EXPECT_EQ(requests[5].body, "{}");
+}
+
+TEST(HttpFetchPool, ConnectionsThatCannotBeReusedAreNot) {
+  TestHttpServer server;
+  server.SetKeepAlive(true);
+  // Connection: close, and a body that runs to the end of the stream: the
+  // client must not keep either.
+  server.Route("/close", [](int fd, const TestHttpServer::Request&, const std::atomic<bool>&) {
+    TestHttpServer::Send(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx");
+    shutdown(fd, SHUT_RDWR);
+  });
+  server.Route("/eof", [](int fd, const TestHttpServer::Request&, const std::atomic<bool>&) {
+    TestHttpServer::Send(fd, "HTTP/1.1 200 OK\r\n\r\nto the end");
+    shutdown(fd, SHUT_RDWR);
+  });
+  ConnectionPool pool;
+  for (const char* path : {"/close", "/eof", "/close", "/eof"}) {
+    auto r = HttpFetch(server.Url(path), Pooled(&pool));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  EXPECT_EQ(server.connections(), 4);
+  EXPECT_EQ(pool.opened(), 4);
+}
+
+TEST(HttpFetchPool, AServerThatDroppedTheIdleConnectionGetsTheRequestAgain) {
+  TestHttpServer server;
+  server.SetKeepAlive(true);
+  std::atomic<int> seen{0};
+  // The second request reaches the kept connection, which the server then
+  // closes without a word (its idle timeout, as it were).
+  server.Route("/n", [&](int fd, const TestHttpServer::Request&, const std::atomic<bool>&) {
+    if (++seen == 2) {
+      shutdown(fd, SHUT_RDWR);
+      return;
+    }
+    TestHttpServer::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  ConnectionPool pool;
+  for (int i = 0; i < 2; ++i) {
+    auto r = HttpFetch(server.Url("/n"), Pooled(&pool));
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->body, "ok");
+  }
+  EXPECT_EQ(seen, 3);
+  EXPECT_EQ(server.connections(), 2);
+}
+
+TEST(HttpFetchPool, AReusedConnectionThatAnsweredInPartIsNotRetried) {
+  TestHttpServer server;
+  server.SetKeepAlive(true);
+  std::atomic<int> seen{0};
+  server.Route("/n", [&](int fd, const TestHttpServer::Request&, const std::atomic<bool>&) {
+    if (++seen == 2) {  // the server may have acted on it: sending it again could act twice
+      TestHttpServer::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+      shutdown(fd, SHUT_RDWR);
+      return;
+    }
+    TestHttpServer::Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  ConnectionPool pool;
+  ASSERT_TRUE(HttpFetch(server.Url("/n"), Pooled(&pool)).ok());
+  auto r = HttpFetch(server.Url("/n"), Pooled(&pool));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(seen, 2);
+}
+
+TEST(HttpFetchPool, ConnectionsStayWithTheirOrigin) {
+  TestHttpServer a, b;
+  for (TestHttpServer* s : {&a, &b}) {
+    s->SetKeepAlive(true);
+    s->RouteFixed("/n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  }
+  ConnectionPool pool;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(HttpFetch(a.Url("/n"), Pooled(&pool)).ok());
+    ASSERT_TRUE(HttpFetch(b.Url("/n"), Pooled(&pool)).ok());
+  }
+  EXPECT_EQ(a.connections(), 1);
+  EXPECT_EQ(b.connections(), 1);
+  EXPECT_EQ(a.requests().size(), 3u);
+  EXPECT_EQ(b.requests().size(), 3u);
+}
+
+TEST(HttpFetchPool, ConcurrentFetchesShareAFewConnections) {
+  TestHttpServer server;
+  server.SetKeepAlive(true);
+  server.RouteFixed("/n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  ConnectionPool pool;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto r = HttpFetch(server.Url("/n"), Pooled(&pool));
+        if (r.ok() && r->body == "ok") ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 40);
+  // A new one opens only while every other is busy in another thread.
+  EXPECT_LE(server.connections(), 4);
+  EXPECT_EQ(pool.opened(), server.connections());
 }
 
 }  // namespace

@@ -151,6 +151,45 @@ TEST(ReadResponse, BodyLimit) {
   }
 }
 
+TEST(ReadResponse, SaysWhetherTheConnectionCanCarryAnotherRequest) {
+  struct Case {
+    std::string wire;
+    bool head, reusable;
+  };
+  const Case cases[] = {
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, true},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n", false, true},
+      {"HTTP/1.1 204 No Content\r\n\r\n", false, true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", true, true},  // HEAD: no body
+      {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", false, true},
+      // Delimited by the end of the stream: nothing is left to reuse.
+      {"HTTP/1.1 200 OK\r\n\r\nto the end", false, false},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz", false, false},
+      // The server says it closes.
+      {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx", false, false},
+      {"HTTP/1.1 200 OK\r\nConnection: Keep-Alive, Close\r\nContent-Length: 1\r\n\r\nx", false,
+       false},
+      // HTTP/1.0 keeps a connection only when it says so.
+      {"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", false, false},
+      {"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx", false, true},
+      {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", false, false},
+      // Bytes past the body that nobody asked for: the stream is out of step.
+      {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\n", false, false},
+  };
+  for (const Case& c : cases) {
+    StringSource source(c.wire, 100000);  // one read: trailing bytes arrive with the body
+    bool reusable = !c.reusable;
+    auto r = ReadResponse(&source, c.head, 1 << 20, &reusable);
+    ASSERT_TRUE(r.ok()) << c.wire << ": " << r.status().ToString();
+    EXPECT_EQ(reusable, c.reusable) << c.wire;
+  }
+  // A failed read is never reusable.
+  StringSource truncated("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 4);
+  bool reusable = true;
+  EXPECT_FALSE(ReadResponse(&truncated, false, 1 << 20, &reusable).ok());
+  EXPECT_FALSE(reusable);
+}
+
 TEST(ReadResponse, SourceErrorsPassThrough) {
   StringSource source("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 4);
   source.fail_at_end();

@@ -3,6 +3,8 @@
 // handler routed for its path, which writes whatever response the test wants
 // (fixed, chunked, endless, or nothing). Plain blocking sockets; test-only.
 // Routes are set before requests arrive; the accessors are thread-safe.
+// With SetKeepAlive, a connection serves request after request until the
+// client closes it (or a handler does, with shutdown()).
 #pragma once
 
 #include <arpa/inet.h>
@@ -87,6 +89,9 @@ class TestHttpServer {
     std::lock_guard lock(mu_);
     raw_ = std::move(raw);
   }
+
+  // Serve many requests a connection (HTTP/1.1 keep-alive); off by default.
+  void SetKeepAlive(bool on) { keep_alive_ = on; }
 
   int port() const { return port_; }
   std::string Url(std::string_view path) const {
@@ -178,18 +183,22 @@ class TestHttpServer {
     Request request;
     if (raw) {
       raw(fd);
-    } else if (ReadRequest(fd, &request)) {
-      Handler handler;
-      {
-        std::lock_guard lock(mu_);
-        requests_.push_back(request);
-        auto it = routes_.find(request.target.substr(0, request.target.find('?')));
-        if (it != routes_.end()) handler = it->second;
-      }
-      if (handler) {
-        handler(fd, request, stopping_);
-      } else {
-        Send(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    } else {
+      while (!stopping_ && ReadRequest(fd, &request)) {
+        Handler handler;
+        {
+          std::lock_guard lock(mu_);
+          requests_.push_back(request);
+          auto it = routes_.find(request.target.substr(0, request.target.find('?')));
+          if (it != routes_.end()) handler = it->second;
+        }
+        if (handler) {
+          handler(fd, request, stopping_);
+        } else {
+          Send(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        }
+        if (!keep_alive_) break;
+        request = Request();
       }
     }
     std::lock_guard lock(mu_);
@@ -201,6 +210,7 @@ class TestHttpServer {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> connections_{0};
+  std::atomic<bool> keep_alive_{false};
   std::thread acceptor_;
   mutable std::mutex mu_;
   std::map<std::string, Handler> routes_;  // guarded by mu_

@@ -120,10 +120,12 @@ const auto* const kTrustEnvironment =
     ::testing::AddGlobalTestEnvironment(new TrustTestCertificates);
 
 // Serves "HTTP/1.1 200 OK ... secure" over TLS on 127.0.0.1, one connection at
-// a time, and records the SNI name of the last handshake.
+// a time, and records the SNI name of the last handshake. `keep_alive`: a
+// connection answers request after request until the client closes it.
 class TlsServer {
  public:
-  explicit TlsServer(const TestCert& cert) : ctx_(SSL_CTX_new(TLS_server_method())) {
+  explicit TlsServer(const TestCert& cert, bool keep_alive = false)
+      : ctx_(SSL_CTX_new(TLS_server_method())), keep_alive_(keep_alive) {
     SSL_CTX_use_certificate(ctx_.get(), cert.cert.get());
     SSL_CTX_use_PrivateKey(ctx_.get(), cert.key.get());
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -147,6 +149,8 @@ class TlsServer {
   std::string Url(const std::string& host) const {
     return "https://" + host + ":" + std::to_string(port_) + "/";
   }
+  int connections() const { return connections_; }
+  int requests() const { return requests_; }
   std::string sni() const {
     std::lock_guard lock(mu_);
     return sni_;
@@ -159,6 +163,7 @@ class TlsServer {
       if (poll(&p, 1, 20) <= 0) continue;
       int conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (conn < 0) continue;
+      ++connections_;
       timeval timeout{2, 0};  // a client that stalls cannot hang the test
       setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
       SSL* ssl = SSL_new(ctx_.get());
@@ -169,15 +174,19 @@ class TlsServer {
           std::lock_guard lock(mu_);
           sni_ = name != nullptr ? name : "";
         }
-        std::string request;
-        char buf[1024];
-        while (request.find("\r\n\r\n") == std::string::npos) {
-          int n = SSL_read(ssl, buf, sizeof(buf));
-          if (n <= 0) break;
-          request.append(buf, static_cast<size_t>(n));
-        }
-        std::string_view response = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecure";
-        SSL_write(ssl, response.data(), static_cast<int>(response.size()));
+        do {
+          std::string request;
+          char buf[1024];
+          while (request.find("\r\n\r\n") == std::string::npos) {
+            int n = SSL_read(ssl, buf, sizeof(buf));
+            if (n <= 0) break;
+            request.append(buf, static_cast<size_t>(n));
+          }
+          if (request.find("\r\n\r\n") == std::string::npos) break;
+          ++requests_;
+          std::string_view response = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecure";
+          SSL_write(ssl, response.data(), static_cast<int>(response.size()));
+        } while (keep_alive_ && !stopping_);
         SSL_shutdown(ssl);
       }
       ERR_clear_error();
@@ -189,7 +198,9 @@ class TlsServer {
   std::unique_ptr<SSL_CTX, FreeCtx> ctx_;
   int fd_ = -1;
   int port_ = 0;
+  const bool keep_alive_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0}, requests_{0};
   std::thread thread_;
   mutable std::mutex mu_;
   std::string sni_;  // guarded by mu_
@@ -235,6 +246,34 @@ TEST(TlsFetch, UntrustedCertificateIsRefused) {
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("certificate verify failed"), std::string::npos)
       << r.status().ToString();
+}
+
+TEST(TlsFetch, PooledRequestsShareOneVerifiedConnection) {
+  TlsServer server(*good, /*keep_alive=*/true);
+  ConnectionPool pool;
+  FetchOptions options = Private();
+  options.pool = &pool;
+  for (int i = 0; i < 4; ++i) {
+    auto r = HttpFetch(server.Url("localhost"), options);
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->body, "secure");
+  }
+  EXPECT_EQ(server.requests(), 4);
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_EQ(pool.opened(), 1);
+}
+
+TEST(TlsFetch, AClosedTlsConnectionIsNotReused) {
+  TlsServer server(*good);  // answers once, then close_notify and close
+  ConnectionPool pool;
+  FetchOptions options = Private();
+  options.pool = &pool;
+  for (int i = 0; i < 3; ++i) {
+    auto r = HttpFetch(server.Url("localhost"), options);
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+  }
+  EXPECT_EQ(server.connections(), 3);
+  EXPECT_EQ(server.requests(), 3);
 }
 
 }  // namespace
