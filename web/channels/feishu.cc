@@ -28,12 +28,8 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t no
   if (encrypt_key.empty() || verification.empty()) {
     return Unauthenticated("the channel has no encrypt_key or verification_token");
   }
-  json outer = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (outer.is_discarded() || !outer.is_object()) return InvalidArgument("the body must be JSON");
-  if (StringOf(outer, "encrypt").empty()) {
-    return Unauthenticated("with an Encrypt Key set, Feishu sends encrypted bodies only");
-  }
-  // A signature, when there is one, is checked before anything is decrypted.
+  // A signature, when there is one, is checked over the raw bytes before
+  // anything is parsed or decrypted.
   const std::string_view signature = request.Header("x-lark-signature");
   const std::string_view ts = request.Header("x-lark-request-timestamp");
   const std::string_view nonce = request.Header("x-lark-request-nonce");
@@ -45,6 +41,11 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t no
     if (!ConstantTimeEquals(signature, Sha256Hex(base))) {
       return Unauthenticated("the Feishu signature does not match");
     }
+  }
+  json outer = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (outer.is_discarded() || !outer.is_object()) return InvalidArgument("the body must be JSON");
+  if (StringOf(outer, "encrypt").empty()) {
+    return Unauthenticated("with an Encrypt Key set, Feishu sends encrypted bodies only");
   }
   const std::optional<std::string> raw = Base64Decode(StringOf(outer, "encrypt"));
   if (!raw || raw->size() < 32)
