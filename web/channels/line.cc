@@ -4,7 +4,7 @@
 // webhookEventId; text messages answered (standby mode skipped), in groups
 // and rooms only when the bot is mentioned. Outbound: the reply API with the
 // event's reply token (up to 5 messages of 5,000 characters), then push for
-// what does not fit.
+// what does not fit; push for all of it once the token may have expired.
 #include <regex>
 
 #include "base/base64.h"
@@ -16,10 +16,14 @@ namespace {
 
 constexpr size_t kLineMaxChars = 5000;
 constexpr size_t kLineMessagesPerCall = 5;
+// A reply token "becomes invalid after a certain period": about 30 s was
+// observed (the spec). Answers later than this go by push (which counts
+// against the channel's message quota, where replies are free).
+constexpr int64_t kReplyTokenSeconds = 20;
 
 using json = nlohmann::json;
 
-Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
+Result<Received> Receive(const Request& request, const json& secrets, int64_t now) {
   KILN_RETURN_IF_ERROR(RequirePost(request, "LINE"));
   const std::string secret = SecretOf(secrets, "channel_secret");
   if (secret.empty()) return Unauthenticated("the channel has no channel_secret");
@@ -89,17 +93,24 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
     m.is_group = group;
     m.text = text;
     m.reply = {{"to", chat}};
-    if (!StringOf(e, "replyToken").empty()) m.reply["replyToken"] = StringOf(e, "replyToken");
+    if (!StringOf(e, "replyToken").empty()) {
+      m.reply["replyToken"] = StringOf(e, "replyToken");
+      m.reply["received_at"] = now;
+    }
   }
   return out;
 }
 
 Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_view text,
-                                    const json& secrets, std::string_view api_base_url, int64_t) {
+                                    const json& secrets, std::string_view api_base_url,
+                                    int64_t now) {
   const std::string token = SecretOf(secrets, "channel_access_token");
   if (token.empty()) return FailedPrecondition("the channel has no channel_access_token");
   const std::string base = api_base_url.empty() ? "https://api.line.me" : std::string(api_base_url);
   const std::vector<std::string> pieces = SplitText(text, kLineMaxChars);
+  const int64_t received_at = message.reply.value("received_at", int64_t{0});
+  const bool token_fresh =
+      message.reply.contains("replyToken") && now - received_at < kReplyTokenSeconds;
   std::vector<Outbound> calls;
   for (size_t i = 0; i < pieces.size(); i += kLineMessagesPerCall) {
     json messages = json::array();
@@ -107,7 +118,7 @@ Result<std::vector<Outbound>> Reply(const InboundMessage& message, std::string_v
       messages.push_back({{"type", "text"}, {"text", pieces[k]}});
     }
     // The reply token answers once; what does not fit goes by push.
-    const bool reply = i == 0 && message.reply.contains("replyToken");
+    const bool reply = i == 0 && token_fresh;
     json body =
         reply ? json{{"replyToken", message.reply["replyToken"]}, {"messages", messages}}
               : json{{"to", message.reply.value("to", message.chat_id)}, {"messages", messages}};

@@ -450,6 +450,38 @@ TEST(LinePlatform, EventsOfARequestAndGroupMentions) {
   EXPECT_EQ(second["messages"].size(), 2u);
 }
 
+TEST(LinePlatform, ASlowAnswerGoesByPushOnceTheReplyTokenMayHaveExpired) {
+  const json user = {{"type", "user"}, {"userId", "U11111111111111111111111111111111"}};
+  const std::string body =
+      json({{"destination", "U00000000000000000000000000000000"},
+            {"events", json::array({LineText("e1", user, "hello")})}})
+          .dump();
+  const Platform& p = *LinePlatform();
+  const int64_t t = 1700000000;
+  auto r = p.receive(Post(body, {{"x-line-signature",
+                                  Base64Encode(HmacSha256("test_channel_secret", body))}}),
+                     kLineSecrets, t);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->messages.size(), 1u);
+  for (int64_t later : {0, 5, 19}) {
+    auto calls = p.reply(r->messages[0], "hi", kLineSecrets, "http://127.0.0.1:9", t + later);
+    ASSERT_TRUE(calls.ok());
+    ASSERT_EQ(calls->size(), 1u);
+    EXPECT_EQ((*calls)[0].url, "http://127.0.0.1:9/v2/bot/message/reply") << later;
+    EXPECT_EQ(json::parse((*calls)[0].body)["replyToken"], "rtok_e1");
+  }
+  for (int64_t later : {20, 90, 3600}) {
+    auto calls = p.reply(r->messages[0], "hi", kLineSecrets, "http://127.0.0.1:9", t + later);
+    ASSERT_TRUE(calls.ok());
+    ASSERT_EQ(calls->size(), 1u);
+    EXPECT_EQ((*calls)[0].url, "http://127.0.0.1:9/v2/bot/message/push") << later;
+    const json sent = json::parse((*calls)[0].body);
+    EXPECT_EQ(sent["to"], "U11111111111111111111111111111111");
+    EXPECT_FALSE(sent.contains("replyToken"));
+    EXPECT_EQ(sent["messages"][0]["text"], "hi");
+  }
+}
+
 // ---- Discord
 
 const std::string kDiscordPublicKey =
