@@ -452,15 +452,14 @@ TEST(LinePlatform, EventsOfARequestAndGroupMentions) {
 
 TEST(LinePlatform, ASlowAnswerGoesByPushOnceTheReplyTokenMayHaveExpired) {
   const json user = {{"type", "user"}, {"userId", "U11111111111111111111111111111111"}};
-  const std::string body =
-      json({{"destination", "U00000000000000000000000000000000"},
-            {"events", json::array({LineText("e1", user, "hello")})}})
-          .dump();
+  const std::string body = json({{"destination", "U00000000000000000000000000000000"},
+                                 {"events", json::array({LineText("e1", user, "hello")})}})
+                               .dump();
   const Platform& p = *LinePlatform();
   const int64_t t = 1700000000;
-  auto r = p.receive(Post(body, {{"x-line-signature",
-                                  Base64Encode(HmacSha256("test_channel_secret", body))}}),
-                     kLineSecrets, t);
+  auto r = p.receive(
+      Post(body, {{"x-line-signature", Base64Encode(HmacSha256("test_channel_secret", body))}}),
+      kLineSecrets, t);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->messages.size(), 1u);
   for (int64_t later : {0, 5, 19}) {
