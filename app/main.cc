@@ -93,9 +93,13 @@ Status Serve(const ServeOptions& options) {
                    << (e->chat() ? " (chat)" : " (embeddings)");
   }
 
-  // The outbound guard every plugin call and document fetch goes through.
+  // The outbound guard every plugin call and document fetch goes through,
+  // over connections kept alive between calls (OpenAPI services, MCP over
+  // HTTP and document hosts are called again and again).
+  plugins::ConnectionPool outbound_connections;
   plugins::FetchOptions guard;
   guard.allow_private = options.allow_private_fetch;
+  guard.pool = &outbound_connections;
   for (const std::string& list :
        {options.outbound_allow, std::string(std::getenv("KILN_OUTBOUND_ALLOW") != nullptr
                                                 ? std::getenv("KILN_OUTBOUND_ALLOW")

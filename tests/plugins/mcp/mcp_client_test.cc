@@ -136,7 +136,9 @@ void CheckTools(const std::shared_ptr<McpClient>& client) {
   // Output is cut to the caller's limit.
   ToolCallOptions small;
   small.max_output_bytes = 40;
-  ASSERT_TRUE(Named(*tools, "notes_save")->Invoke({{"title", "t"}, {"text", std::string(500, 'x')}}, {}).ok());
+  ASSERT_TRUE(Named(*tools, "notes_save")
+                  ->Invoke({{"title", "t"}, {"text", std::string(500, 'x')}}, {})
+                  .ok());
   auto found = Named(*tools, "notes_search")->Invoke({{"query", "xxx"}}, small);
   ASSERT_TRUE(found.ok());
   EXPECT_TRUE(found->truncated);
@@ -164,6 +166,26 @@ TEST(McpClient, HttpRoundTripThroughTheGuard) {
   auto client = ConnectOrFail(c);
   ASSERT_NE(client, nullptr);
   CheckTools(client);
+}
+
+TEST(McpClient, HttpCallsShareKeptAliveConnections) {
+  HttpServer server;
+  ASSERT_GT(server.port(), 0) << "the example server did not start over HTTP";
+  ConnectionPool pool;
+  McpServerConfig c;
+  c.url = server.url();
+  c.fetch.allow = {"127.0.0.1:" + std::to_string(server.port())};
+  c.fetch.pool = &pool;
+  auto client = ConnectOrFail(c);
+  ASSERT_NE(client, nullptr);
+  CheckTools(client);  // about 20 requests, 4 of them at once, and one abandoned at its timeout
+  auto add = Named(*McpTools(client), "add");
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(add->Invoke({{"a", i}, {"b", 1}}, {})->output, std::to_string(i + 1));
+  // One connection for the calls in turn, one more for each taken at once
+  // and for the one dropped at its timeout.
+  EXPECT_LE(pool.opened(), 6);
+  EXPECT_GE(pool.opened(), 1);
 }
 
 TEST(McpClient, AServerThatDiesIsReportedAndCanBeReplaced) {
@@ -248,7 +270,9 @@ TEST(McpParts, SseDataContentTextAndSchemas) {
   EXPECT_EQ(McpContentText(result), "one\n[image image/png]\ntwo");
   EXPECT_EQ(McpContentText({{"structuredContent", {{"x", 1}}}}), "{\"x\":1}");
   EXPECT_EQ(McpContentText("junk"), "");
-  json schema = {{"$schema", "x"}, {"type", "object"}, {"title", "T"},
+  json schema = {{"$schema", "x"},
+                 {"type", "object"},
+                 {"title", "T"},
                  {"properties", {{"n", {{"type", "integer"}, {"title", "N"}, {"minimum", 1}}}}},
                  {"required", {"n", 3}}};
   json reduced = ReduceMcpSchema(schema);
@@ -263,12 +287,13 @@ TEST(McpParts, HostileJsonRpcIsAnErrorNeverACrash) {
   using mcp_internal::ParseRpcText;
   EXPECT_FALSE(ParseRpcText("").ok());
   EXPECT_FALSE(ParseRpcText("hello").ok());
-  EXPECT_FALSE(ParseRpcText("[]").ok());                  // empty batch
-  EXPECT_FALSE(ParseRpcText("{\"id\": 1}").ok());          // no jsonrpc
+  EXPECT_FALSE(ParseRpcText("[]").ok());           // empty batch
+  EXPECT_FALSE(ParseRpcText("{\"id\": 1}").ok());  // no jsonrpc
   EXPECT_FALSE(ParseRpcText(std::string(10000, '[') + std::string(10000, ']')).ok());
   EXPECT_FALSE(ParseRpcText("{\"jsonrpc\": \"2.0\", \"id\": {}, \"result\": 1}").ok());
-  auto ok = ParseRpcText("[{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}},"
-                         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}]");
+  auto ok = ParseRpcText(
+      "[{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}},"
+      "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}]");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   ASSERT_EQ(ok->size(), 2u);
   EXPECT_EQ(mcp_internal::IdAsInt((*ok)[0].id), 7);
