@@ -115,7 +115,10 @@ Result<const JsonNode*> JsonGrammar::Build(const nlohmann::ordered_json& s, int 
     for (const json& v : values) n->literals.push_back(v.dump());
     return n;
   }
-  for (auto& [key, value] : s.items()) {
+  for (auto& item : s.items()) {
+    // A plain variable, not a structured binding: clang 14 (the fuzz build)
+    // cannot capture a binding in the lambda below.
+    const std::string& key = item.key();
     static const char* kKnown[] = {"type",      "properties", "required", "additionalProperties",
                                    "items",     "minItems",   "maxItems", "minLength",
                                    "maxLength", "enum",       "const"};

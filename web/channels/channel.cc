@@ -209,6 +209,20 @@ std::string StringOf(const nlohmann::json& o, const char* key) {
   return o.is_object() && o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : "";
 }
 
+bool BoolOf(const nlohmann::json& o, const char* key) {
+  return o.is_object() && o.contains(key) && o[key].is_boolean() && o[key].get<bool>();
+}
+
+int64_t IntOf(const nlohmann::json& o, const char* key, int64_t fallback) {
+  return o.is_object() && o.contains(key) && o[key].is_number_integer() ? o[key].get<int64_t>()
+                                                                        : fallback;
+}
+
+int64_t IndexOf(const nlohmann::json& o, const char* key) {
+  const int64_t v = IntOf(o, key, -1);
+  return v >= 0 && v < (int64_t{1} << 31) ? v : -1;
+}
+
 size_t ByteOfUtf16(std::string_view s, int64_t units) {
   if (units < 0) return std::string_view::npos;
   int64_t seen = 0;

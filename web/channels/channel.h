@@ -110,6 +110,15 @@ Status CheckTimestamp(std::string_view value, int64_t now, int64_t window, const
 
 // The string `key` of a JSON object, or "" (absent, another type, not an object).
 std::string StringOf(const nlohmann::json& object, const char* key);
+// The same for a boolean (false unless it is `true`) and an integer
+// (`fallback` unless it is one). Outside JSON may hold any type anywhere:
+// nlohmann's value(key, default) throws on a mismatch, so these are used
+// instead on everything a platform sends.
+bool BoolOf(const nlohmann::json& object, const char* key);
+int64_t IntOf(const nlohmann::json& object, const char* key, int64_t fallback);
+// An offset or length member: an integer in [0, 2^31), else -1 (so that two
+// of them add without overflow).
+int64_t IndexOf(const nlohmann::json& object, const char* key);
 // The configured value of a credential, or "".
 inline std::string SecretOf(const nlohmann::json& secrets, const char* name) {
   return StringOf(secrets, name);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <exception>
 #include <thread>
 
 #include "base/clock.h"
@@ -19,11 +20,16 @@ int64_t RetryAfterMs(const plugins::FetchResponse& r) {
   const std::string v = r.Header("retry-after");
   int64_t s = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
-  if (!v.empty() && ec == std::errc() && end == v.data() + v.size() && s >= 0) return s * 1000;
+  // Capped at a day (the backoff cap applies later), so the product cannot overflow.
+  if (!v.empty() && ec == std::errc() && end == v.data() + v.size() && s >= 0) {
+    return std::min<int64_t>(s, 86400) * 1000;
+  }
   const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
   if (body.is_object() && body.contains("parameters") && body["parameters"].is_object()) {
     const nlohmann::json& after = body["parameters"].value("retry_after", nlohmann::json());
-    if (after.is_number_integer() && after.get<int64_t>() >= 0) return after.get<int64_t>() * 1000;
+    if (after.is_number_integer() && after.get<int64_t>() >= 0) {
+      return std::min<int64_t>(after.get<int64_t>(), 86400) * 1000;
+    }
   }
   return -1;
 }
@@ -88,7 +94,16 @@ Result<bool> Dispatcher::Take(const storage::Channel& channel, const Platform& p
     if (state->finished) return;
     state->finished = true;
     const bool queued = pool_->Submit([this, channel, &platform, message, state] {
-      Deliver(channel, platform, message, state->text, state->error);
+      // The platform code reads outside JSON through nlohmann, which throws
+      // on a type it did not expect. The readers check types, and this is
+      // the backstop: a slip costs one reply, never the server (an exception
+      // leaving a pool thread would end the process).
+      try {
+        Deliver(channel, platform, message, state->text, state->error);
+      } catch (const std::exception& e) {
+        KILN_LOG(ERROR) << "channel " << channel.id << ": delivery of " << message.event_id
+                        << " failed: " << e.what();
+      }
       pending_--;
     });
     if (!queued) pending_--;

@@ -7,6 +7,8 @@
 // chats only when the bot is @mentioned), deduplicated on header.event_id.
 // Outbound: a tenant_access_token (cached), then the reply API on the user's
 // message; success is code 0 in the body.
+#include <algorithm>
+
 #include "base/base64.h"
 #include "base/sha256.h"
 #include "web/channels/channel.h"
@@ -154,11 +156,11 @@ Result<Outbound> TokenRequest(const json& secrets, std::string_view api_base_url
 
 Result<std::pair<std::string, int64_t>> TokenFrom(std::string_view body) {
   const json r = json::parse(body, nullptr, false);
-  if (!r.is_object() || r.value("code", -1) != 0 || StringOf(r, "tenant_access_token").empty()) {
+  if (!r.is_object() || IntOf(r, "code", -1) != 0 || StringOf(r, "tenant_access_token").empty()) {
     return Unavailable("no tenant_access_token: " + std::string(body.substr(0, 200)));
   }
-  const int64_t expire =
-      r.contains("expire") && r["expire"].is_number_integer() ? r["expire"].get<int64_t>() : 7200;
+  // Seconds; kept within a day so that a wild value cannot overflow the expiry.
+  const int64_t expire = std::clamp<int64_t>(IntOf(r, "expire", 7200), 0, 86400);
   return std::make_pair(StringOf(r, "tenant_access_token"), expire);
 }
 

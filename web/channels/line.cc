@@ -61,13 +61,12 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t no
       if (mention.is_object() && mention.contains("mentionees") &&
           mention["mentionees"].is_array()) {
         for (const json& who : mention["mentionees"]) {
-          if (!who.is_object() || !who.value("isSelf", false)) continue;
+          if (!BoolOf(who, "isSelf")) continue;
           mentioned = true;
-          if (who.contains("index") && who["index"].is_number_integer() && who.contains("length") &&
-              who["length"].is_number_integer()) {
-            const size_t from = ByteOfUtf16(text, who["index"].get<int64_t>());
-            const size_t to =
-                ByteOfUtf16(text, who["index"].get<int64_t>() + who["length"].get<int64_t>());
+          const int64_t index = IndexOf(who, "index"), length = IndexOf(who, "length");
+          if (index >= 0 && length >= 0) {
+            const size_t from = ByteOfUtf16(text, index);
+            const size_t to = ByteOfUtf16(text, index + length);
             if (from != std::string::npos && to != std::string::npos && to >= from) {
               text.erase(from, to - from);
             }

@@ -44,10 +44,11 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
   }
   if (!m.contains("text") || !m["text"].is_string()) return Ignore();  // media
   const json from = m.value("from", json::object());
-  if (!from.is_object() || from.value("is_bot", false)) return Ignore();
+  if (!from.is_object() || BoolOf(from, "is_bot")) return Ignore();
 
   std::string text = m["text"].get<std::string>();
-  const std::string type = m["chat"].value("type", "private");
+  std::string type = StringOf(m["chat"], "type");
+  if (type.empty()) type = "private";
   const bool group = type == "group" || type == "supergroup";
   if (type == "channel") return Ignore();
   if (group) {
@@ -59,14 +60,11 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
     const json entities = m.value("entities", json::array());
     if (entities.is_array()) {
       for (const json& e : entities) {
-        if (!e.is_object() || e.value("type", "") != "mention") continue;
-        if (!e.contains("offset") || !e["offset"].is_number_integer() || !e.contains("length") ||
-            !e["length"].is_number_integer()) {
-          continue;
-        }
-        const size_t from_byte = ByteOfUtf16(text, e["offset"].get<int64_t>());
-        const size_t to_byte =
-            ByteOfUtf16(text, e["offset"].get<int64_t>() + e["length"].get<int64_t>());
+        if (StringOf(e, "type") != "mention") continue;
+        const int64_t offset = IndexOf(e, "offset"), length = IndexOf(e, "length");
+        if (offset < 0 || length < 0) continue;
+        const size_t from_byte = ByteOfUtf16(text, offset);
+        const size_t to_byte = ByteOfUtf16(text, offset + length);
         if (from_byte == std::string::npos || to_byte == std::string::npos || to_byte < from_byte) {
           continue;
         }
@@ -79,8 +77,7 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
       }
     }
     const json reply_to = m.value("reply_to_message", json::object());
-    if (reply_to.is_object() && reply_to.contains("from") && reply_to["from"].is_object() &&
-        reply_to["from"].value("is_bot", false)) {
+    if (reply_to.is_object() && reply_to.contains("from") && BoolOf(reply_to["from"], "is_bot")) {
       addressed = true;
     }
     if (!addressed) return Ignore();
@@ -94,7 +91,7 @@ Result<Received> Receive(const Request& request, const json& secrets, int64_t) {
   msg.user_id = from.contains("id") && from["id"].is_number_integer()
                     ? std::to_string(from["id"].get<int64_t>())
                     : std::to_string(m["chat"]["id"].get<int64_t>());
-  msg.user_name = from.value("first_name", "");
+  msg.user_name = StringOf(from, "first_name");
   msg.chat_id = std::to_string(m["chat"]["id"].get<int64_t>());
   msg.is_group = group;
   msg.text = text;

@@ -184,12 +184,11 @@ Result<Outbound> TokenRequest(const json& secrets, std::string_view api_base_url
 
 Result<std::pair<std::string, int64_t>> TokenFrom(std::string_view body) {
   const json r = json::parse(body, nullptr, false);
-  if (!r.is_object() || r.value("errcode", -1) != 0 || StringOf(r, "access_token").empty()) {
+  if (!r.is_object() || IntOf(r, "errcode", -1) != 0 || StringOf(r, "access_token").empty()) {
     return Unavailable("no access_token: " + std::string(body.substr(0, 200)));
   }
-  const int64_t expires = r.contains("expires_in") && r["expires_in"].is_number_integer()
-                              ? r["expires_in"].get<int64_t>()
-                              : 7200;
+  // Seconds; kept within a day so that a wild value cannot overflow the expiry.
+  const int64_t expires = std::clamp<int64_t>(IntOf(r, "expires_in", 7200), 0, 86400);
   return std::make_pair(StringOf(r, "access_token"), expires);
 }
 

@@ -206,5 +206,85 @@ TEST(Channels, WecomAnswersStayWithin2048BytesWithoutCuttingACharacter) {
   EXPECT_EQ(back, answer);
 }
 
+// Outside JSON may hold any type anywhere. A member of the wrong type reads
+// as absent: nothing throws (an exception in a delivery worker would end the
+// server; fuzz_channel_hooks found a string errcode in gettoken's answer).
+TEST(Channels, MembersOfTheWrongTypeReadAsAbsent) {
+  const json o = {{"s", "x"}, {"b", true}, {"n", 7}, {"big", int64_t{1} << 40}, {"neg", -1}};
+  EXPECT_TRUE(BoolOf(o, "b"));
+  EXPECT_FALSE(BoolOf(o, "s"));
+  EXPECT_FALSE(BoolOf(json::array(), "b"));
+  EXPECT_EQ(IntOf(o, "n", -1), 7);
+  EXPECT_EQ(IntOf(o, "s", -1), -1);
+  EXPECT_EQ(IndexOf(o, "n"), 7);
+  EXPECT_EQ(IndexOf(o, "big"), -1);
+  EXPECT_EQ(IndexOf(o, "neg"), -1);
+
+  // The platforms' API answers.
+  for (const char* body : {R"({"errcode": "code", "access_token": "t"})",
+                           R"({"code": "0", "tenant_access_token": "t"})", R"({"code": [0]})",
+                           R"({"errcode": {}, "access_token": 5})", "[1]", "7", "nul"}) {
+    for (const Platform* p : {FeishuPlatform(), WecomPlatform(), SlackPlatform()}) {
+      if (p->token_from != nullptr) {
+        EXPECT_FALSE(p->token_from(body).ok()) << body;
+      }
+      if (p->refusal != nullptr) (void)p->refusal(body);
+    }
+  }
+  // A token's lifetime is read within a day, whatever the number.
+  auto wild = WecomPlatform()->token_from(
+      R"({"errcode": 0, "access_token": "t", "expires_in": 9000000000000000000})");
+  ASSERT_TRUE(wild.ok());
+  EXPECT_EQ(wild->second, 86400);
+  auto odd =
+      FeishuPlatform()->token_from(R"({"code": 0, "tenant_access_token": "t", "expire": "soon"})");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->second, 7200);
+
+  // Telegram: is_bot, the chat type and the mention entity of the wrong types.
+  const json update = {{"update_id", 1},
+                       {"message",
+                        {{"message_id", 2},
+                         {"from", {{"id", 5}, {"is_bot", "no"}, {"first_name", 12}}},
+                         {"chat", {{"id", -100}, {"type", 3}}},
+                         {"text", "@kiln_bot hello"},
+                         {"entities", json::array({{{"type", 9}},
+                                                   {{"type", "mention"}, {"offset", "0"}},
+                                                   {{"type", "mention"},
+                                                    {"offset", int64_t{1} << 62},
+                                                    {"length", int64_t{1} << 62}}})}}}};
+  auto t = TelegramPlatform()->receive(
+      Post(update.dump(), {{"x-telegram-bot-api-secret-token", "s"}}), {{"secret_token", "s"}}, 0);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->messages.size(), 1u);  // a chat without a (string) type is a private chat
+  EXPECT_EQ(t->messages[0].user_name, "");
+  EXPECT_EQ(t->messages[0].text, "@kiln_bot hello");
+
+  // LINE: a mentionee's isSelf and index of the wrong types.
+  const std::string line =
+      json{{"destination", "U00000000000000000000000000000000"},
+           {"events",
+            json::array({{{"type", "message"},
+                          {"webhookEventId", "e"},
+                          {"replyToken", "r"},
+                          {"source", {{"type", "group"}, {"groupId", "C1"}, {"userId", "U1"}}},
+                          {"message",
+                           {{"id", "1"},
+                            {"type", "text"},
+                            {"text", "@Kiln hi"},
+                            {"mention",
+                             {{"mentionees", json::array({{{"isSelf", "true"}},
+                                                          {{"isSelf", true},
+                                                           {"index", int64_t{1} << 62},
+                                                           {"length", 5}}})}}}}}}})}}
+          .dump();
+  auto l = LinePlatform()->receive(
+      Post(line, {{"x-line-signature", Base64Encode(HmacSha256("ls", line))}}),
+      {{"channel_secret", "ls"}}, 0);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  ASSERT_EQ(l->messages.size(), 1u);
+  EXPECT_EQ(l->messages[0].text, "@Kiln hi");  // the mention's span is unusable: kept
+}
+
 }  // namespace
 }  // namespace kiln::web::channels
