@@ -20,14 +20,25 @@ std::string Hex(const unsigned char* digest, unsigned int len) {
   return out;
 }
 
-}  // namespace
-
-std::string Sha256Hex(std::string_view data) {
+std::string Digest(std::string_view data, const EVP_MD* md) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  KILN_CHECK(EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) == 1);
-  return Hex(digest, len);
+  KILN_CHECK(EVP_Digest(data.data(), data.size(), digest, &len, md, nullptr) == 1);
+  return std::string(reinterpret_cast<const char*>(digest), len);
 }
+
+}  // namespace
+
+std::string HexEncode(std::string_view bytes) {
+  return Hex(reinterpret_cast<const unsigned char*>(bytes.data()),
+             static_cast<unsigned int>(bytes.size()));
+}
+
+std::string Sha256Hex(std::string_view data) { return HexEncode(Digest(data, EVP_sha256())); }
+
+std::string Sha256Bytes(std::string_view data) { return Digest(data, EVP_sha256()); }
+
+std::string Sha1Hex(std::string_view data) { return HexEncode(Digest(data, EVP_sha1())); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];

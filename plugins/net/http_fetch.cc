@@ -318,10 +318,6 @@ bool IsHttpToken(std::string_view s) {
   return true;
 }
 
-}  // namespace kiln::plugins
-
-namespace kiln::plugins {
-
 struct ConnectionPool::Impl {
   size_t max_idle;
   int64_t max_idle_ms;

@@ -316,8 +316,7 @@ def hostile(platform, i):
     now = int(time.time())
 
     def signed(b=body, **kw):
-        headers, params = platform.sign(b, **kw)
-        return headers, params
+        return platform.sign(b, **kw)
 
     def cut(headers, params, drop=False):
         place = headers if where == "header" else params

@@ -10,8 +10,6 @@
 // returns names its event, and the reply calls to it carry valid JSON.
 #include <openssl/evp.h>
 
-#include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,6 +17,7 @@
 
 #include "base/base64.h"
 #include "base/sha256.h"
+#include "tests/web/channels/platform_seal.h"
 #include "web/channels/channel.h"
 #include "web/http.h"
 
@@ -44,11 +43,7 @@ struct DiscordKey {
     unsigned char pub[32];
     size_t len = sizeof(pub);
     EVP_PKEY_get_raw_public_key(key, pub, &len);
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; ++i) {
-      public_hex += kHex[pub[i] >> 4];
-      public_hex += kHex[pub[i] & 15];
-    }
+    public_hex = kiln::HexEncode(std::string_view(reinterpret_cast<const char*>(pub), len));
   }
   std::string SignHex(const std::string& message) const {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -58,13 +53,7 @@ struct DiscordKey {
     EVP_DigestSign(ctx, sig, &len, reinterpret_cast<const unsigned char*>(message.data()),
                    message.size());
     EVP_MD_CTX_free(ctx);
-    std::string hex;
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; ++i) {
-      hex += kHex[sig[i] >> 4];
-      hex += kHex[sig[i] & 15];
-    }
-    return hex;
+    return kiln::HexEncode(std::string_view(reinterpret_cast<const char*>(sig), len));
   }
 };
 
@@ -79,24 +68,6 @@ Request Post(std::string body, std::vector<std::pair<std::string, std::string>> 
   r.body = std::move(body);
   r.headers = std::move(headers);
   return r;
-}
-
-std::string FeishuEncrypt(const std::string& plaintext, const std::string& key) {
-  const std::string iv(16, '\x42');
-  return kiln::Base64Encode(
-      iv + ch::Aes256CbcEncrypt(ch::Sha256Bytes(key), iv, plaintext, true).value_or(""));
-}
-
-std::string WecomEncrypt(const std::string& msg, const std::string& receiver) {
-  const std::string key = kiln::Base64Decode(kWecomKey + "=").value_or("");
-  std::string plain(16, 'r');
-  const uint32_t len = static_cast<uint32_t>(msg.size());
-  for (int shift = 24; shift >= 0; shift -= 8) plain += static_cast<char>((len >> shift) & 255);
-  plain += msg + receiver;
-  const size_t pad = 32 - plain.size() % 32;
-  plain.append(pad, static_cast<char>(pad));
-  return kiln::Base64Encode(
-      ch::Aes256CbcEncrypt(key, std::string_view(key).substr(0, 16), plain, false).value_or(""));
 }
 
 // The platform's reply calls for `m` with `text`: each has a URL and a JSON
@@ -205,7 +176,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 4:
     case 5: {
       const std::string body =
-          data[0] % 10 == 4 ? bytes : json{{"encrypt", FeishuEncrypt(bytes, "fkey")}}.dump();
+          data[0] % 10 == 4 ? bytes : json{{"encrypt", ch::FeishuSeal(bytes, "fkey")}}.dump();
       Check(ch::FeishuPlatform()->receive(
                 Post(body, {{"x-lark-request-timestamp", kTs},
                             {"x-lark-request-nonce", "n"},
@@ -215,13 +186,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 6: {
-      const std::string enc = WecomEncrypt(bytes, "wxcorp");
-      std::array<std::string, 4> parts = {"wtok", kTs, "n", enc};
-      std::sort(parts.begin(), parts.end());
-      std::string joined;
-      for (const std::string& p : parts) joined += p;
+      const std::string enc = ch::WecomSeal(bytes, "wxcorp", kWecomKey);
       Request r = Post("<xml><Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>", {});
-      r.query.emplace("msg_signature", ch::Sha1Hex(joined));
+      r.query.emplace("msg_signature", ch::WecomSig({"wtok", kTs, "n", enc}));
       r.query.emplace("timestamp", kTs);
       r.query.emplace("nonce", "n");
       Check(ch::WecomPlatform()->receive(r, wecom, kNow), *ch::WecomPlatform(), wecom, bytes);

@@ -94,10 +94,6 @@ std::optional<std::string> Aes256CbcDecrypt(std::string_view key, std::string_vi
 // key, iv or length.
 std::optional<std::string> Aes256CbcEncrypt(std::string_view key, std::string_view iv,
                                             std::string_view plaintext, bool pkcs7);
-// The raw 32-byte SHA-256 of `data`.
-std::string Sha256Bytes(std::string_view data);
-// Lower-case hex SHA-1 of `data` (WeCom's msg_signature).
-std::string Sha1Hex(std::string_view data);
 // The bytes of hex text (either case), or nullopt when it is not hex.
 std::optional<std::string> HexDecode(std::string_view hex);
 // Whether `signature` (64 bytes) is the Ed25519 signature of `message` under

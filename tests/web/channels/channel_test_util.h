@@ -1,6 +1,5 @@
 // What the channel tests share: requests as a platform sends them, and the
-// platform side of the encrypted channels (Feishu and WeCom encrypt and sign
-// their deliveries; the tests do the same to feed the receivers).
+// platform side of the encrypted channels (platform_seal.h) under gtest.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "base/base64.h"
+#include "tests/web/channels/platform_seal.h"
 #include "web/channels/channel.h"
 #include "web/http.h"
 
@@ -25,40 +24,19 @@ inline Request Post(std::string body, std::vector<std::pair<std::string, std::st
   return r;
 }
 
-// Feishu's {"encrypt": ...} text: base64(iv | AES-256-CBC under
-// SHA-256(encrypt_key), PKCS#7).
+// The sealing helpers of platform_seal.h, checked to have worked.
 inline std::string FeishuEncrypt(const std::string& plaintext,
                                  const std::string& encrypt_key = "test key") {
-  const std::string iv(16, '\x42');
-  const auto ct = Aes256CbcEncrypt(Sha256Bytes(encrypt_key), iv, plaintext, /*pkcs7=*/true);
-  EXPECT_TRUE(ct.has_value());
-  return Base64Encode(iv + ct.value_or(""));
+  std::string sealed = FeishuSeal(plaintext, encrypt_key);
+  EXPECT_FALSE(sealed.empty());
+  return sealed;
 }
 
-// WeCom's Encrypt text: base64 of AES-256-CBC (key base64(EncodingAESKey +
-// "="), iv its first 16 bytes) over random(16) | msg_len (4 bytes, network
-// order) | msg | receiveid, padded PKCS#7-style to a multiple of 32 bytes.
 inline std::string WecomEncrypt(const std::string& msg, const std::string& receiver,
                                 const std::string& encoding_aes_key) {
-  const std::string key = Base64Decode(encoding_aes_key + "=").value_or("");
-  std::string plain(16, 'r');
-  const uint32_t len = static_cast<uint32_t>(msg.size());
-  for (int shift = 24; shift >= 0; shift -= 8) plain += static_cast<char>((len >> shift) & 255);
-  plain += msg + receiver;
-  const size_t pad = 32 - plain.size() % 32;
-  plain.append(pad, static_cast<char>(pad));
-  const auto ct = Aes256CbcEncrypt(key, std::string_view(key).substr(0, 16), plain,
-                                   /*pkcs7=*/false);
-  EXPECT_TRUE(ct.has_value());
-  return Base64Encode(ct.value_or(""));
-}
-
-// WeCom's msg_signature: SHA-1 of the sorted parts, concatenated.
-inline std::string WecomSig(std::vector<std::string> parts) {
-  std::sort(parts.begin(), parts.end());
-  std::string all;
-  for (const std::string& p : parts) all += p;
-  return Sha1Hex(all);
+  std::string sealed = WecomSeal(msg, receiver, encoding_aes_key);
+  EXPECT_FALSE(sealed.empty());
+  return sealed;
 }
 
 }  // namespace kiln::web::channels

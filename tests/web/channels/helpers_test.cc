@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/base64.h"
+#include "base/sha256.h"
 #include "base/utf8.h"
 #include "web/channels/channel.h"
 
